@@ -1,0 +1,10 @@
+import { Command } from 'commander';
+import { registerTopologyCommands } from './commands/topology.ts';
+import { registerStartCommand } from './commands/start.ts';
+import { provenance } from './metrics-contract.ts';
+
+const program = new Command();
+program.name('maasflow').description('Batch stream processing on RxJS with an embedded crash-safe log').version(provenance().version);
+registerTopologyCommands(program);
+registerStartCommand(program);
+await program.parseAsync(process.argv);

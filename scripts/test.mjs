@@ -1,0 +1,62 @@
+// `npm test`: typecheck, then every uvu test file under c8 coverage, then the
+// closing line CI reads: "N passed, N failed".
+// `npm run test:long` (--long) also runs the soak/fuzz/kill-loop files in test/long/.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const long = process.argv.includes('--long');
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+
+function findTests(dir) {
+  const out = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name === 'fixtures' || (entry.name === 'long' && !long)) continue;
+      out.push(...findTests(full));
+    } else if (entry.name.endsWith('.test.ts')) out.push(full);
+  }
+  return out.sort();
+}
+
+const tc = spawnSync(bin('tsc'), ['--noEmit', '-p', root], { stdio: 'inherit' });
+const typecheckFailed = tc.status !== 0;
+if (typecheckFailed) console.error('typecheck failed');
+
+let passed = 0;
+let failed = typecheckFailed ? 1 : 0;
+const files = findTests(path.join(root, 'test'));
+const started = Date.now();
+for (const file of files) {
+  const rel = path.relative(root, file);
+  const t0 = Date.now();
+  // each file in its own process: a crash or a leaked handle stays contained; c8 merges coverage
+  const r = spawnSync(bin('c8'), ['--clean=false', '--reporter=none', process.execPath, '--import', 'tsx', file], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, FORCE_COLOR: '0', MAASFLOW_LOG_LEVEL: process.env.MAASFLOW_LOG_LEVEL ?? 'silent' },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  const total = Number(/Total:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const ok = Number(/Passed:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  let fileFailed = total - ok;
+  if (r.status !== 0 && fileFailed === 0) fileFailed = 1; // crashed before or after its tests
+  passed += ok;
+  failed += fileFailed;
+  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  console.log(`${fileFailed ? 'FAIL' : 'ok  '} ${rel} (${ok}/${Math.max(total, ok + fileFailed)}, ${secs}s)`);
+  if (fileFailed) console.log(out.split('\n').map((l) => `    ${l}`).join('\n'));
+}
+console.log(`\n${files.length} test files in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+
+const report = spawnSync(bin('c8'), ['report', '--reporter=text-summary', '--check-coverage', '--lines', '70'], { cwd: root, encoding: 'utf8' });
+process.stdout.write(report.stdout ?? '');
+if (report.status !== 0) {
+  console.error(`coverage below threshold\n${report.stderr ?? ''}`);
+  failed += 1;
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exitCode = failed > 0 ? 1 : 0;

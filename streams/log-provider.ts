@@ -1,0 +1,40 @@
+import path from 'node:path';
+import { EmbeddedLog } from './log/index.ts';
+
+/**
+ * One EmbeddedLog per directory per process: sources, sinks and dead-letter
+ * topics of a topology share it (the log directory lock allows one owner).
+ */
+export class LogProvider {
+  private readonly open = new Map<string, { log: EmbeddedLog; refs: number }>();
+
+  constructor(private readonly defaultDir: string) {}
+
+  acquire(dir?: string): EmbeddedLog {
+    const key = path.resolve(dir ?? this.defaultDir);
+    const entry = this.open.get(key);
+    if (entry) {
+      entry.refs++;
+      return entry.log;
+    }
+    const log = EmbeddedLog.open(key);
+    this.open.set(key, { log, refs: 1 });
+    return log;
+  }
+
+  release(log: EmbeddedLog): void {
+    for (const [key, entry] of this.open) {
+      if (entry.log !== log) continue;
+      if (--entry.refs === 0) {
+        entry.log.close();
+        this.open.delete(key);
+      }
+      return;
+    }
+  }
+
+  closeAll(): void {
+    for (const entry of this.open.values()) entry.log.close();
+    this.open.clear();
+  }
+}

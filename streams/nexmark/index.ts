@@ -1,0 +1,2 @@
+export * from './generator.ts';
+export { SplitMix32, fmix32, hashSeed } from './prng.ts';
