@@ -1,4 +1,7 @@
-import { pack, unpack } from 'msgpackr';
+import { Packr } from 'msgpackr';
+
+// structuredClone mode keeps Maps (with their key types and order), Sets and shared references intact.
+const codec = new Packr({ structuredClone: true });
 
 /**
  * A keyed state store: a Map the engine owns. The engine snapshots every
@@ -52,12 +55,12 @@ export class StateRegistry {
   snapshot(): Uint8Array {
     const out: [string, [unknown, unknown][]][] = [];
     for (const [id, store] of this.stores) out.push([id, store.snapshotEntries()]);
-    return pack(out);
+    return codec.pack(out);
   }
 
   /** Restores the stores named in the snapshot; stores absent from it are cleared. */
   restore(bytes: Uint8Array): void {
-    const data = unpack(bytes) as [string, [unknown, unknown][]][];
+    const data = codec.unpack(bytes) as [string, [unknown, unknown][]][];
     for (const store of this.stores.values()) store.clear();
     for (const [id, entries] of data) {
       let store = this.stores.get(id);

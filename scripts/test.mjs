@@ -21,6 +21,7 @@ function findTests(dir) {
   return out.sort();
 }
 
+fs.rmSync(path.join(root, 'coverage'), { recursive: true, force: true });
 const tc = spawnSync(bin('tsc'), ['--noEmit', '-p', root], { stdio: 'inherit' });
 const typecheckFailed = tc.status !== 0;
 if (typecheckFailed) console.error('typecheck failed');
