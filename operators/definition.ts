@@ -27,6 +27,8 @@ export interface OperatorDefinition {
   readonly keyEffect: KeyEffect;
   ports(params: unknown): string[];
   expressions(params: unknown): ExpressionSite[];
+  /** Rules JSON Schema cannot express (e.g. slide <= size); `path` is below params. */
+  check(params: unknown): { path: string; message: string }[];
   describe(params: unknown): OperatorDescription;
   create(params: unknown, ctx: OperatorContext): BatchOperator | Promise<BatchOperator>;
 }
@@ -40,6 +42,7 @@ export function defineOperator<P>(def: {
   keyEffect?: KeyEffect;
   ports?(params: P): string[];
   expressions?(params: P): ExpressionSite[];
+  check?(params: P): { path: string; message: string }[];
   describe?(params: P): OperatorDescription;
   create(params: P, ctx: OperatorContext): BatchOperator | Promise<BatchOperator>;
 }): OperatorDefinition {
@@ -51,6 +54,7 @@ export function defineOperator<P>(def: {
     keyEffect: def.keyEffect ?? 'preserves',
     ports: (p) => (def.ports ? def.ports(p as P) : ['out']),
     expressions: (p) => (def.expressions ? def.expressions(p as P) : []),
+    check: (p) => (def.check ? def.check(p as P) : []),
     describe: (p) => (def.describe ? def.describe(p as P) : {}),
     create: (p, ctx) => def.create(p as P, ctx),
   };

@@ -106,6 +106,7 @@ function checkSemantics(spec: TopologySpec, src: SourceFile, schemas: SchemaRegi
       return;
     }
     ports.set(o.id, def.ports(o.params ?? {}));
+    for (const c of def.check(o.params ?? {})) errors.push(src.error('TOPOLOGY_BAD_PARAMS', ['operators', i, 'params', ...c.path.split('/')], c.message));
     for (const site of def.expressions(o.params ?? {})) checkExpr(site.expr, site.variables, ['operators', i, 'params', ...site.path.split('/')]);
   });
 

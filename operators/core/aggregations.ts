@@ -85,54 +85,49 @@ export function compileAggregations(aggs: Record<string, AggregationSpec>): Aggr
     return acc;
   };
 
-  const add = (acc: Accumulator, value: unknown, key: Key | null, ts: number): void => {
-    for (let j = 0; j < slots.length; j++) {
-      const s = slots[j]!;
-      const at = s.at;
-      switch (s.fn) {
-        case 'count': (acc[at] as number)++; break;
-        case 'sum': acc[at] = (acc[at] as number) + Number(s.expr!(value, key, ts)); break;
-        case 'min': { const x = Number(s.expr!(value, key, ts)); if (x < (acc[at] as number)) acc[at] = x; break; }
-        case 'max': { const x = Number(s.expr!(value, key, ts)); if (x > (acc[at] as number)) acc[at] = x; break; }
-        case 'avg': acc[at] = (acc[at] as number) + Number(s.expr!(value, key, ts)); (acc[at + 1] as number)++; break;
-        case 'first': if (ts < (acc[at] as number)) { acc[at] = ts; acc[at + 1] = pick(s, value, key, ts); } break;
-        case 'last': if (ts >= (acc[at] as number)) { acc[at] = ts; acc[at + 1] = pick(s, value, key, ts); } break;
-        case 'maxBy': { const x = Number(s.expr!(value, key, ts)); if (x > (acc[at] as number)) { acc[at] = x; acc[at + 1] = pick(s, value, key, ts); } break; }
-        case 'minBy': { const x = Number(s.expr!(value, key, ts)); if (x < (acc[at] as number)) { acc[at] = x; acc[at + 1] = pick(s, value, key, ts); } break; }
-      }
-    }
-  };
-
-  const merge = (a: Accumulator, b: Accumulator): void => {
-    for (const s of slots) {
-      const at = s.at;
-      switch (s.fn) {
-        case 'count': case 'sum': a[at] = (a[at] as number) + (b[at] as number); break;
-        case 'min': a[at] = Math.min(a[at] as number, b[at] as number); break;
-        case 'max': a[at] = Math.max(a[at] as number, b[at] as number); break;
-        case 'avg': a[at] = (a[at] as number) + (b[at] as number); a[at + 1] = (a[at + 1] as number) + (b[at + 1] as number); break;
-        case 'first': case 'minBy': if ((b[at] as number) < (a[at] as number)) { a[at] = b[at]; a[at + 1] = b[at + 1]; } break;
-        case 'last': if ((b[at] as number) >= (a[at] as number)) { a[at] = b[at]; a[at + 1] = b[at + 1]; } break;
-        case 'maxBy': if ((b[at] as number) > (a[at] as number)) { a[at] = b[at]; a[at + 1] = b[at + 1]; } break;
-      }
-    }
-  };
-
-  const result = (acc: Accumulator, target: Record<string, unknown>): void => {
-    for (const s of slots) {
-      const at = s.at;
-      switch (s.fn) {
-        case 'count': case 'sum': target[s.name] = acc[at]; break;
-        case 'min': case 'max': target[s.name] = Number.isFinite(acc[at] as number) ? acc[at] : null; break;
-        case 'avg': target[s.name] = (acc[at + 1] as number) > 0 ? (acc[at] as number) / (acc[at + 1] as number) : null; break;
-        default: target[s.name] = acc[at + 1];
-      }
-    }
-  };
+  const { add, merge, result } = generate(slots);
 
   return { create, add, merge, result };
 }
 
-function pick(s: Slot, value: unknown, key: Key | null, ts: number): unknown {
-  return s.keep ? s.keep(value, key, ts) : value;
+/**
+ * `add` and `merge` are generated as straight-line code for the slot layout:
+ * no per-record loop over aggregations and no switch (this is the hot path
+ * of every window). Expressions are passed in as functions, never inlined as text.
+ */
+function generate(slots: Slot[]): Pick<Aggregator, 'add' | 'merge' | 'result'> {
+  const exprs = slots.map((s) => s.expr);
+  const keeps = slots.map((s) => s.keep);
+  const addLines: string[] = [];
+  const mergeLines: string[] = [];
+  const resultLines: string[] = [];
+  slots.forEach((s, j) => {
+    const name = JSON.stringify(s.name);
+    const at = s.at;
+    if (s.fn === 'count' || s.fn === 'sum') resultLines.push(`t[${name}] = acc[${at}];`);
+    else if (s.fn === 'min' || s.fn === 'max') resultLines.push(`t[${name}] = Number.isFinite(acc[${at}]) ? acc[${at}] : null;`);
+    else if (s.fn === 'avg') resultLines.push(`t[${name}] = acc[${at + 1}] > 0 ? acc[${at}] / acc[${at + 1}] : null;`);
+    else resultLines.push(`t[${name}] = acc[${at + 1}];`);
+    const a = s.at;
+    const b = a + 1;
+    const x = `Number(e[${j}](value, key, ts))`;
+    const pick = s.keep ? `k[${j}](value, key, ts)` : 'value';
+    switch (s.fn) {
+      case 'count': addLines.push(`acc[${a}]++;`); mergeLines.push(`a[${a}] += b[${a}];`); break;
+      case 'sum': addLines.push(`acc[${a}] += ${x};`); mergeLines.push(`a[${a}] += b[${a}];`); break;
+      case 'min': addLines.push(`{ const x = ${x}; if (x < acc[${a}]) acc[${a}] = x; }`); mergeLines.push(`if (b[${a}] < a[${a}]) a[${a}] = b[${a}];`); break;
+      case 'max': addLines.push(`{ const x = ${x}; if (x > acc[${a}]) acc[${a}] = x; }`); mergeLines.push(`if (b[${a}] > a[${a}]) a[${a}] = b[${a}];`); break;
+      case 'avg': addLines.push(`acc[${a}] += ${x}; acc[${b}]++;`); mergeLines.push(`a[${a}] += b[${a}]; a[${b}] += b[${b}];`); break;
+      case 'first': addLines.push(`if (ts < acc[${a}]) { acc[${a}] = ts; acc[${b}] = ${pick}; }`); mergeLines.push(`if (b[${a}] < a[${a}]) { a[${a}] = b[${a}]; a[${b}] = b[${b}]; }`); break;
+      case 'last': addLines.push(`if (ts >= acc[${a}]) { acc[${a}] = ts; acc[${b}] = ${pick}; }`); mergeLines.push(`if (b[${a}] >= a[${a}]) { a[${a}] = b[${a}]; a[${b}] = b[${b}]; }`); break;
+      case 'maxBy': addLines.push(`{ const x = ${x}; if (x > acc[${a}]) { acc[${a}] = x; acc[${b}] = ${pick}; } }`); mergeLines.push(`if (b[${a}] > a[${a}]) { a[${a}] = b[${a}]; a[${b}] = b[${b}]; }`); break;
+      case 'minBy': addLines.push(`{ const x = ${x}; if (x < acc[${a}]) { acc[${a}] = x; acc[${b}] = ${pick}; } }`); mergeLines.push(`if (b[${a}] < a[${a}]) { a[${a}] = b[${a}]; a[${b}] = b[${b}]; }`); break;
+    }
+  });
+  const factory = new Function('e', 'k', `"use strict"; return [function add(acc, value, key, ts) {\n${addLines.join('\n')}\n}, function merge(a, b) {\n${mergeLines.join('\n')}\n}, function result(acc, t) {\n${resultLines.join('\n')}\n}];`) as (
+    e: (CompiledExpression | null)[],
+    k: (CompiledExpression | null)[],
+  ) => [Aggregator['add'], Aggregator['merge'], Aggregator['result']];
+  const [add, merge, result] = factory(exprs, keeps);
+  return { add, merge, result };
 }

@@ -2,9 +2,15 @@ import type { Key } from '../../engine/batch.ts';
 import { parseDuration, durationSchema, type Duration } from '../../engine/duration.ts';
 import { defineOperator } from '../definition.ts';
 import { aggregationSites, aggregationsSchema, compileAggregations, type Accumulator, type AggregationSpec } from './aggregations.ts';
-import { createAssigner, fmt, windowSpecSchema, type WindowSpec } from './window-assigner.ts';
+import { fmt, windowSpecSchema, type WindowSpec } from './window-assigner.ts';
+import { windowGeometry } from './window-geometry.ts';
 
 interface WindowParams { window: WindowSpec; allowedLateness?: Duration; aggregations: Record<string, AggregationSpec> }
+
+/** Per pane and key: arrival sequence of the key's first record in the pane, and the accumulator. */
+type PaneEntry = [number, Accumulator];
+/** Arrival counter and the start of the last window emitted (checkpointed with the panes). */
+interface WindowMeta { seq: number; firedUpTo: number }
 
 /**
  * window: tumbling or hopping event-time windows per key (a stream that is
@@ -12,11 +18,15 @@ interface WindowParams { window: WindowSpec; allowedLateness?: Duration; aggrega
  *
  * Semantics (Kafka Streams' grace period with emit-final): a window
  * [start, end) emits once, when the watermark reaches end + allowedLateness.
- * A record whose window already emitted is late: it is added to the windows
- * still open and sent, once, to the `late` port and counted in `late_records`.
- * Results: { key, windowStart, windowEnd, ...aggregations } at time end - 1,
- * in order of window start, then key arrival. The output watermark is held
- * back by allowedLateness, so results are never late downstream.
+ * A record whose window already emitted is late for it: it still counts in
+ * its windows that are open, and it is sent once to the `late` port and
+ * counted in `late_records`. Results: { key, windowStart, windowEnd,
+ * ...aggregations } at time end - 1, in order of window start, then of the
+ * key's first arrival in the window. The output watermark is held back by
+ * allowedLateness, so results are never late downstream.
+ *
+ * State is kept per pane (gcd of size and slide; Flink's window slicing):
+ * each record updates one pane, and a window merges its panes when it emits.
  */
 export const windowOperator = defineOperator<WindowParams>({
   type: 'window',
@@ -29,64 +39,108 @@ export const windowOperator = defineOperator<WindowParams>({
   },
   ports: () => ['out', 'late'],
   expressions: (p) => aggregationSites(p.aggregations),
-  describe: (p) => ({ window: `${createAssigner(p.window).describe()}, lateness ${fmt(parseDuration(p.allowedLateness ?? 0))}` }),
+  check: (p) => windowGeometry(p.window).problems.map((message) => ({ path: 'window', message })),
+  describe: (p) => ({ window: `${windowGeometry(p.window).describe}, lateness ${fmt(parseDuration(p.allowedLateness ?? 0))}` }),
   create(p, ctx) {
-    const assigner = createAssigner(p.window);
-    const size = assigner.size;
+    const g = windowGeometry(p.window);
+    const { size, slide, pane, offset } = g;
+    const tumbling = pane === size;
     const lateness = parseDuration(p.allowedLateness ?? 0, 'allowedLateness');
     const agg = compileAggregations(p.aggregations);
-    // window start -> key -> accumulator
-    const windows = ctx.store<number, Map<Key | null, Accumulator>>('windows');
+    const panes = ctx.store<number, Map<Key | null, PaneEntry>>('panes');
+    const metaStore = ctx.store<'meta', WindowMeta>('meta');
     const lateRecords = ctx.counter('late_records', 'records that arrived after one of their windows was emitted');
-    let wmBefore = -Infinity;
-    let missed = false;
-    let key: Key | null = null;
-    let value: unknown;
-    let ts = 0;
-    const addTo = (start: number): void => {
-      if (start + size + lateness <= wmBefore) {
-        missed = true;
-        return;
-      }
-      let panes = windows.get(start);
-      if (!panes) windows.set(start, (panes = new Map()));
-      let acc = panes.get(key);
-      if (!acc) panes.set(key, (acc = agg.create()));
-      agg.add(acc, value, key, ts);
+    const meta = (): WindowMeta => {
+      let m = metaStore.get('meta');
+      if (!m) metaStore.set('meta', (m = { seq: 0, firedUpTo: -Infinity }));
+      return m;
     };
 
     return {
       process(batch, _input, out, watermarkBefore) {
         const { values, timestamps, keys } = batch;
-        wmBefore = watermarkBefore;
+        const m = meta();
+        let seq = m.seq;
+        let cachedStart = NaN;
+        let cached: Map<Key | null, PaneEntry> | undefined;
+        // whether the pane's newest / oldest window already emitted (fixed for the batch: watermarkBefore)
+        let allClosed = false;
+        let someClosed = false;
         for (let i = 0; i < values.length; i++) {
-          value = values[i];
-          ts = timestamps[i]!;
-          key = keys === null ? null : keys[i]!;
-          missed = false;
-          assigner.assign(ts, addTo);
-          if (missed) {
-            lateRecords.inc();
-            out.push(value, ts, key, 'late');
+          const ts = timestamps[i]!;
+          const paneStart = Math.floor((ts - offset) / pane) * pane + offset;
+          if (paneStart !== cachedStart) {
+            cachedStart = paneStart;
+            allClosed = g.lastEnd(paneStart) + lateness <= watermarkBefore;
+            someClosed = g.firstEnd(paneStart) + lateness <= watermarkBefore;
+            cached = allClosed ? undefined : panes.get(paneStart);
+            if (!allClosed && !cached) panes.set(paneStart, (cached = new Map()));
           }
+          if (someClosed) {
+            lateRecords.inc();
+            out.push(values[i], ts, keys === null ? null : keys[i]!, 'late');
+            if (allClosed) continue;
+          }
+          const key = keys === null ? null : keys[i]!;
+          let entry = cached!.get(key);
+          if (!entry) cached!.set(key, (entry = [seq++, agg.create()]));
+          agg.add(entry[1], values[i], key, ts);
         }
+        m.seq = seq;
       },
       onWatermark(watermark, out) {
-        const due: number[] = [];
-        for (const start of windows.keys()) if (start + size + lateness <= watermark) due.push(start);
-        if (due.length === 0) return;
-        due.sort((a, b) => a - b);
-        for (const start of due) {
-          const end = start + size;
-          for (const [k, acc] of windows.get(start)!) {
-            const result: Record<string, unknown> = { key: k, windowStart: start, windowEnd: end };
-            agg.result(acc, result);
-            out.push(result, end - 1, k);
-          }
-          windows.delete(start);
+        const m = meta();
+        // the newest window start that is due: start + size + lateness <= watermark
+        const due = Number.isFinite(watermark) ? Math.floor((watermark - lateness - size - offset) / slide) * slide + offset : Infinity;
+        if (due <= m.firedUpTo || panes.size === 0) return;
+        const starts = new Set<number>();
+        for (const ps of panes.keys()) {
+          for (let s = g.firstStart(ps); s <= ps && s <= due; s += slide) if (s > m.firedUpTo) starts.add(s);
         }
+        const ordered = [...starts].sort((a, b) => a - b);
+        for (const start of ordered) {
+          const end = start + size;
+          if (tumbling) {
+            for (const [k, [, acc]] of panes.get(start)!) emit(out, k, start, end, acc);
+            continue;
+          }
+          // a key found in one pane is emitted from that pane's accumulator; a copy is made only to merge a second one
+          const merged = new Map<Key | null, PaneEntry>();
+          const copied = new Set<Key | null>();
+          for (let ps = start; ps < end; ps += pane) {
+            const entries = panes.get(ps);
+            if (!entries) continue;
+            for (const [k, entry] of entries) {
+              const cur = merged.get(k);
+              if (!cur) merged.set(k, entry);
+              else {
+                let target = cur;
+                if (!copied.has(k)) {
+                  const copy = agg.create();
+                  agg.merge(copy, cur[1]);
+                  target = [cur[0], copy];
+                  merged.set(k, target);
+                  copied.add(k);
+                }
+                agg.merge(target[1], entry[1]);
+                if (entry[0] < target[0]) target[0] = entry[0];
+              }
+            }
+          }
+          const rows = [...merged].sort((a, b) => a[1][0] - b[1][0]);
+          for (const [k, [, acc]] of rows) emit(out, k, start, end, acc);
+        }
+        if (ordered.length > 0) m.firedUpTo = Math.max(m.firedUpTo, ordered[ordered.length - 1]!);
+        // a pane is done once its newest window emitted
+        for (const ps of [...panes.keys()]) if (g.lastStart(ps) <= m.firedUpTo && g.lastEnd(ps) + lateness <= watermark) panes.delete(ps);
       },
       outputWatermark: (w) => w - lateness,
     };
+
+    function emit(out: { push(v: unknown, ts: number, k: Key | null): void }, key: Key | null, start: number, end: number, acc: Accumulator): void {
+      const result: Record<string, unknown> = { key, windowStart: start, windowEnd: end };
+      agg.result(acc, result);
+      out.push(result, end - 1, key);
+    }
   },
 });

@@ -264,7 +264,7 @@ function jsonLines(n: number, seed: number): Line[] {
   ];
   for (let i = 0; i < n; i++) {
     const u = rng.nextDouble();
-    if (u < 0.08) lines.push({ text: rng.nextDouble() < 0.5 ? '' : '', kind: 'blank' });
+    if (u < 0.08) lines.push({ text: '', kind: 'blank' });
     else if (u < 0.16) lines.push({ text: broken[rng.nextInt(broken.length)]!, kind: 'bad-json' });
     else if (u < 0.24) {
       const options = wrongShape(i);
