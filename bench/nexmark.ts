@@ -62,7 +62,7 @@ registerSink(
   }),
 );
 
-async function runEngine(setup: QuerySetup, schemas: SchemaRegistry): Promise<{ cpuSeconds: number; outputs: number; checksum: number }> {
+export async function runEngine(setup: Pick<QuerySetup, 'query' | 'events'>, schemas: SchemaRegistry): Promise<{ cpuSeconds: number; outputs: number; checksum: number }> {
   const { spec } = loadTopology(path.join(ROOT, 'topologies/nexmark', `${setup.query}.yaml`), schemas);
   spec.sources[0]!.params = { ...spec.sources[0]!.params, events: setup.events, seed: 42 };
   spec.sinks = spec.sinks.map((s) => ({ ...s, type: 'nexmark-checksum', params: { query: setup.query } }));

@@ -67,6 +67,7 @@ export async function runTopology(spec: TopologySpec, options: RunOptions): Prom
   const interval = options.checkpointIntervalMs ?? parseDuration(spec.checkpoint?.interval ?? '2s', 'checkpoint.interval');
   const idlePoll = parseDuration(spec.runtime?.idlePoll ?? '50ms', 'runtime.idlePoll');
   const checkpoints = metrics.counter('checkpoints', {}, 'checkpoints completed');
+  const retentionDeleted = metrics.counter('log_segments_deleted', {}, 'log segment files removed by retention');
 
   let graph: Graph | undefined;
   let epoch = 0;
@@ -98,6 +99,8 @@ export async function runTopology(spec: TopologySpec, options: RunOptions): Prom
       store.save({ version: 1, topology: spec.name, fingerprint: g.fingerprint, epoch, createdAt: Date.now(), sources, sinks, state: state.snapshot() });
       for (const s of g.sources) await s.connector.commit(sources[s.id]!);
       checkpoints.inc();
+      // retention only ever removes data that is behind a durable checkpoint
+      retentionDeleted.inc(logs.enforceRetention());
       options.onCheckpoint?.(epoch);
     };
 

@@ -33,6 +33,13 @@ export class LogProvider {
     }
   }
 
+  /** Applies each topic's retention (time / bytes) on every open log; returns segment files deleted. */
+  enforceRetention(nowMs = Date.now()): number {
+    let deleted = 0;
+    for (const entry of this.open.values()) deleted += entry.log.enforceRetention(nowMs);
+    return deleted;
+  }
+
   closeAll(): void {
     for (const entry of this.open.values()) entry.log.close();
     this.open.clear();

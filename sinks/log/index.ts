@@ -1,4 +1,5 @@
 import { defineSink } from '../../engine/connectors.ts';
+import { durationSchema, parseDuration, type Duration } from '../../engine/duration.ts';
 import type { Batch } from '../../engine/batch.ts';
 import type { DeadLetter } from '../../engine/source-stage.ts';
 import type { EmbeddedLog, LogRecordInput } from '../../streams/log/index.ts';
@@ -9,6 +10,9 @@ interface LogSinkParams {
   logDir?: string;
   format?: 'json' | 'avro' | 'string' | 'bytes' | 'deadLetter';
   schema?: string;
+  /** Topic retention (applied after checkpoints): delete whole old segments by age and/or size per partition. */
+  retention?: { time?: Duration; bytes?: number };
+  segmentBytes?: number;
 }
 
 type Encoder = (value: unknown) => Uint8Array;
@@ -31,6 +35,8 @@ export const logSink = defineSink<LogSinkParams>({
       logDir: { type: 'string' },
       format: { enum: ['json', 'avro', 'string', 'bytes', 'deadLetter'] },
       schema: { type: 'string' },
+      retention: { type: 'object', additionalProperties: false, properties: { time: durationSchema, bytes: { type: 'integer', minimum: 1 } } },
+      segmentBytes: { type: 'integer', minimum: 1024 },
     },
     if: { properties: { format: { const: 'avro' } }, required: ['format'] },
     then: { required: ['schema'] },
@@ -70,7 +76,13 @@ export const logSink = defineSink<LogSinkParams>({
     return {
       async open(restore) {
         log = ctx.logs.acquire(p.logDir);
-        if (!log.hasTopic(p.topic)) log.createTopic(p.topic, { partitions: p.partitions ?? 1 });
+        const config = {
+          segmentBytes: p.segmentBytes,
+          retentionMs: p.retention?.time !== undefined ? parseDuration(p.retention.time, 'retention.time') : undefined,
+          retentionBytes: p.retention?.bytes,
+        };
+        if (!log.hasTopic(p.topic)) log.createTopic(p.topic, { partitions: p.partitions ?? 1, ...config });
+        else if (p.retention || p.segmentBytes) log.createTopic(p.topic, { ...log.topicConfig(p.topic), ...stripUndefined(config) });
         if (restore && typeof restore === 'object' && !Array.isArray(restore)) {
           for (const [part, end] of Object.entries(restore)) {
             if (Number(end) < log.endOffset(p.topic, Number(part))) log.truncate(p.topic, Number(part), Number(end));
@@ -92,3 +104,7 @@ export const logSink = defineSink<LogSinkParams>({
     };
   },
 });
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

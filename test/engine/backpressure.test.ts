@@ -296,4 +296,24 @@ for (const mode of ['reject', 'throw'] as const) {
   });
 }
 
+test('runTopology lets the event loop run: an abort raised from a macrotask stops a fast source feeding a synchronous sink', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'maasflow-bp-abort-'));
+  try {
+    const events = 5_000_000;
+    const stop = new AbortController();
+    // e.g. the CLI's SIGINT handler: it can only run when the driver loop yields to the event loop
+    setImmediate(() => stop.abort());
+    const spec: TopologySpec = {
+      name: 'bp-abort',
+      sources: [{ id: 'events', type: 'nexmark', params: { events, seed: 1 } }],
+      sinks: [{ id: 'out', type: 'blackhole', input: 'events' }],
+    };
+    const summary = await runTopology(spec, { schemas, dataDir: dir, signal: stop.signal });
+    assert.is(summary.completed, false, `the abort was not seen before the source ended (${summary.sourceRecords} of ${events} records)`);
+    assert.ok(summary.sourceRecords < events);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
