@@ -16,6 +16,5 @@ export function parseDuration(value: Duration, where = 'duration'): number {
 }
 
 export const DURATION_PATTERN = '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*$';
-export const durationSchema = {
-  anyOf: [{ type: 'number', minimum: 0 }, { type: 'string', pattern: DURATION_PATTERN }],
-} as const;
+/** ajv applies `minimum` to numbers and `pattern` to strings only, so a bad value gets exactly one error. */
+export const durationSchema = { type: ['number', 'string'], minimum: 0, pattern: DURATION_PATTERN } as const;

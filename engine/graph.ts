@@ -125,9 +125,10 @@ export async function buildGraph(spec: TopologySpec, services: GraphServices): P
 
 export function fingerprint(spec: TopologySpec): string {
   const shape = {
-    sources: spec.sources.map((s) => [s.id, s.type, s.format ?? null, s.schema ?? null, s.eventTime ?? null, s.deadLetter?.topic ?? null]),
+    // positions are only meaningful for the same sources and sinks: their params count too
+    sources: spec.sources.map((s) => [s.id, s.type, s.params ?? {}, s.format ?? null, s.schema ?? null, s.eventTime ?? null, s.maxOutOfOrderness ?? null, s.deadLetter ?? null]),
     operators: (spec.operators ?? []).map((o) => [o.id, o.type, inputsOf(o), o.params ?? {}]),
-    sinks: spec.sinks.map((s) => [s.id, s.type, inputsOf(s)]),
+    sinks: spec.sinks.map((s) => [s.id, s.type, inputsOf(s), s.params ?? {}]),
   };
   return createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 16);
 }

@@ -107,8 +107,14 @@ export async function runTopology(spec: TopologySpec, options: RunOptions): Prom
     // A baseline checkpoint records where the sinks start, so a crash before the first interval is undone too.
     if (!cp) await checkpoint();
     let lastCheckpoint = performance.now();
+    let lastYield = lastCheckpoint;
     let active = g.sources.filter((s) => !s.stage.ended);
     while (active.length > 0 && !options.signal?.aborted) {
+      // synchronous sources and sinks never wait: let timers and signal handlers (SIGINT, abort) run now and then
+      if (performance.now() - lastYield >= 20) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
       let delivered = 0;
       for (const s of active) {
         delivered += await s.stage.pollOnce(batchSize);
@@ -138,8 +144,8 @@ export async function runTopology(spec: TopologySpec, options: RunOptions): Prom
       sinkRecords: metrics.total('sink_records'),
       deadLetters: metrics.total('dead_letters'),
       lateRecords: metrics.total('late_records'),
-      wallMs: performance.now() - wall0,
-      cpuMs: (cpu.user + cpu.system) / 1000,
+      wallMs: Math.round(performance.now() - wall0),
+      cpuMs: Math.round((cpu.user + cpu.system) / 1000),
       metrics: metrics.toJSON(),
     };
   } finally {

@@ -62,11 +62,15 @@ export class SinkRunner {
       return;
     }
     this.pending++;
-    this.tail = this.tail.then(() => this.sink.write(batch)).then(() => this.settle(), (err: unknown) => this.fail(err));
+    // after a failure, queued batches are dropped, never written (the job is failing and will restore from a checkpoint)
+    this.tail = this.tail.then(() => (this.failed ? undefined : this.sink.write(batch))).then(
+      () => this.settle(),
+      (err: unknown) => this.fail(err),
+    );
   }
 
   private settle(): void {
-    this.pending--;
+    if (this.pending > 0) this.pending--;
     this.wake();
   }
 
@@ -75,7 +79,7 @@ export class SinkRunner {
       this.failed = true;
       this.failure = err;
     }
-    this.pending = 0;
+    if (this.pending > 0) this.pending--;
     this.wake();
   }
 

@@ -1,4 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { DURATION_PATTERN } from '../engine/duration.ts';
 import type { MaasflowError } from '../engine/errors.ts';
 import { pointerToPath, type SourceFile } from './source-file.ts';
 
@@ -61,13 +62,15 @@ function describe(e: ErrorObject, data: unknown): string {
       return `unknown field "${String(e.params.additionalProperty)}"`;
     case 'type': {
       const got = valueAt(data, e.instancePath);
-      return `wrong type: expected ${String(e.params.type)}, got ${got === null ? 'null' : Array.isArray(got) ? 'array' : typeof got} ${JSON.stringify(got)}`;
+      const expected = String(e.params.type).replace(',', ' or ');
+      return got === null || got === undefined ? `wrong type: expected ${expected}, got ${String(got)}` : `wrong type: expected ${expected}, got ${Array.isArray(got) ? 'array' : typeof got} ${JSON.stringify(got)}`;
     }
     case 'enum':
       return `must be one of: ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'const':
       return `must be ${JSON.stringify(e.params.allowedValue)}`;
     case 'pattern':
+      if (e.params.pattern === DURATION_PATTERN) return `"${String(valueAt(data, e.instancePath))}" is not a duration (examples: 500ms, 10s, 2m, 1h)`;
       return `"${String(valueAt(data, e.instancePath))}" does not match ${String(e.params.pattern)}`;
     case 'oneOf':
       return 'must match exactly one of the allowed forms (see the topology reference)';

@@ -1,4 +1,5 @@
 import { operatorDefinition } from '../operators/registry.ts';
+import { sourceDefinition } from '../streams/registry.ts';
 import { inputsOf, type TopologySpec } from './spec.ts';
 import { parseRef, topologicalOrder } from './validate.ts';
 
@@ -56,7 +57,7 @@ export function describeTopology(spec: TopologySpec): TopologyDescription {
 }
 
 function describeSource(s: TopologySpec['sources'][number]): string {
-  const parts = [`format ${s.format ?? 'default'}`];
+  const parts = [`format ${s.format ?? sourceDefinition(s.type)?.formats[0] ?? 'default'}`];
   if (s.schema) parts.push(`schema ${s.schema}`);
   parts.push(s.eventTime ? `event time ${s.eventTime}` : 'event time = record time');
   if (s.maxOutOfOrderness !== undefined) parts.push(`out-of-orderness ${s.maxOutOfOrderness}`);

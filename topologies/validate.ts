@@ -43,8 +43,8 @@ type Kind = 'sources' | 'operators' | 'sinks';
 function checkSemantics(spec: TopologySpec, src: SourceFile, schemas: SchemaRegistry): MaasflowError[] {
   const errors: MaasflowError[] = [];
   const operators = spec.operators ?? [];
-  /** node id -> its output ports */
-  const ports = new Map<string, string[]>();
+  /** node id -> its output ports (null: unknown, because the node's type or params are invalid) */
+  const ports = new Map<string, string[] | null>();
   const where = new Map<string, [Kind, number]>();
 
   const claim = (id: string, kind: Kind, i: number): void => {
@@ -75,12 +75,13 @@ function checkSemantics(spec: TopologySpec, src: SourceFile, schemas: SchemaRegi
     const def = sourceDefinition(s.type);
     if (!def) {
       errors.push(src.error('TOPOLOGY_UNKNOWN_CONNECTOR', ['sources', i, 'type'], `unknown source type "${s.type}"; known: ${sourceTypes().join(', ')}`));
+      ports.set(s.id, null);
       return;
     }
     errors.push(...validateAgainst(def.paramsSchema, s.params ?? {}, src, ['sources', i, 'params'], 'TOPOLOGY_BAD_PARAMS'));
     const format = s.format ?? def.formats[0]!;
     if (!def.formats.includes(format)) errors.push(src.error('TOPOLOGY_BAD_PARAMS', ['sources', i, 'format'], `source type "${s.type}" cannot deliver format "${format}"; it supports: ${def.formats.join(', ')}`));
-    if (format === 'avro' && !s.schema) errors.push(src.error('TOPOLOGY_SCHEMA', ['sources', i], 'missing required field "schema" (format avro needs a reader schema)'));
+    if (format === 'avro' && !s.schema) errors.push(src.error('TOPOLOGY_SCHEMA', ['sources', i, 'schema'], 'missing required field "schema" (format avro needs a reader schema)'));
     if (s.schema) checkSchemaRef(s.schema, ['sources', i, 'schema']);
     if (s.eventTime) checkExpr(s.eventTime, RECORD_VARIABLES, ['sources', i, 'eventTime']);
     ports.set(s.id, ['out', 'dlq']);
@@ -91,7 +92,7 @@ function checkSemantics(spec: TopologySpec, src: SourceFile, schemas: SchemaRegi
     const def = operatorDefinition(o.type);
     if (!def) {
       errors.push(src.error('TOPOLOGY_UNKNOWN_OPERATOR', ['operators', i, 'type'], `unknown operator type "${o.type}"; known: ${operatorTypes().join(', ')}`));
-      ports.set(o.id, ['out']);
+      ports.set(o.id, null);
       return;
     }
     const paramErrors = validateAgainst(def.paramsSchema, o.params ?? {}, src, ['operators', i, 'params'], 'TOPOLOGY_BAD_PARAMS');
@@ -102,7 +103,7 @@ function checkSemantics(spec: TopologySpec, src: SourceFile, schemas: SchemaRegi
       errors.push(src.error('TOPOLOGY_BAD_PARAMS', ['operators', i, 'input'], `operator type "${o.type}" takes ${want} input(s)${def.inputs.names ? ` (${def.inputs.names.join(', ')})` : ''}, got ${n}`));
     }
     if (paramErrors.length > 0) {
-      ports.set(o.id, ['out']);
+      ports.set(o.id, null);
       return;
     }
     ports.set(o.id, def.ports(o.params ?? {}));
@@ -130,12 +131,12 @@ function checkSemantics(spec: TopologySpec, src: SourceFile, schemas: SchemaRegi
       inputs.forEach((ref, j) => {
         const path: (string | number)[] = Array.isArray(node.input) ? [kind, i, 'input', j] : [kind, i, 'input'];
         const { id, port } = parseRef(ref);
-        const available = ports.get(id);
-        if (!available) {
-          errors.push(src.error('TOPOLOGY_UNKNOWN_INPUT', path, `input "${ref}" names no source or operator; known: ${[...ports.keys()].join(', ')}`));
+        if (!ports.has(id)) {
+          errors.push(src.error('TOPOLOGY_UNKNOWN_INPUT', path, `input "${ref}" names no source or operator; known: ${[...ports.keys()].join(', ') || '(none)'}`));
           return;
         }
-        if (!available.includes(port)) {
+        const available = ports.get(id);
+        if (available && !available.includes(port)) {
           errors.push(src.error('TOPOLOGY_UNKNOWN_INPUT', path, `"${id}" has no output "${port}"; its outputs: ${available.join(', ')}`));
           return;
         }

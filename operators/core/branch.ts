@@ -16,10 +16,18 @@ export const branchOperator = defineOperator<BranchParams>({
     additionalProperties: false,
     required: ['routes'],
     properties: {
-      routes: { type: 'object', minProperties: 1, additionalProperties: { type: 'string' }, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$', not: { enum: ['unmatched'] } } },
+      routes: { type: 'object', minProperties: 1, additionalProperties: { type: 'string' } },
       mode: { enum: ['first', 'all'] },
     },
   },
+  check: (p) =>
+    Object.keys(p.routes).flatMap((name) =>
+      name === 'unmatched'
+        ? [{ path: `routes/${name}`, message: 'route name "unmatched" is reserved for the records that match no route' }]
+        : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)
+          ? []
+          : [{ path: `routes/${name}`, message: `route name "${name}" must start with a letter or _ and hold only letters, digits, _ and -` }],
+    ),
   ports: (p) => [...Object.keys(p.routes), 'unmatched'],
   expressions: (p) => Object.entries(p.routes).map(([name, expr]) => ({ path: `routes/${name}`, expr, variables: RECORD_VARIABLES })),
   describe: (p) => ({ notes: `routes: ${Object.keys(p.routes).join(', ')} (${p.mode ?? 'first'} match)` }),

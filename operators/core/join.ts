@@ -4,6 +4,7 @@ import { compileExpression, compileObject, type CompiledExpression } from '../..
 import { defineOperator, RECORD_VARIABLES, type ExpressionSite } from '../definition.ts';
 import { toKey } from './key-by.ts';
 import { createAssigner, fmt, windowSpecSchema, type WindowSpec } from './window-assigner.ts';
+import { windowGeometry } from './window-geometry.ts';
 
 interface JoinParams {
   window: WindowSpec;
@@ -50,6 +51,7 @@ export const joinOperator = defineOperator<JoinParams>({
     for (const [name, expr] of Object.entries(p.select ?? {})) sites.push({ path: `select/${name}`, expr, variables: SELECT_VARIABLES });
     return sites;
   },
+  check: (p) => windowGeometry(p.window).problems.map((q) => ({ path: `window/${q.path}`, message: q.message })),
   describe: (p) => ({
     window: `${createAssigner(p.window).describe()}, lateness ${fmt(parseDuration(p.allowedLateness ?? 0))}`,
     keyBy: p.leftKey || p.rightKey ? `left ${p.leftKey ?? 'key'} = right ${p.rightKey ?? 'key'}` : undefined,

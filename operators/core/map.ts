@@ -11,12 +11,18 @@ export const mapOperator = defineOperator<MapParams>({
     type: 'object',
     additionalProperties: false,
     properties: { expr: { type: 'string' }, fields: { type: 'object', additionalProperties: { type: 'string' }, minProperties: 1 } },
-    oneOf: [{ required: ['expr'] }, { required: ['fields'] }],
+  },
+  check(p) {
+    if (p.expr !== undefined && p.fields !== undefined) return [{ path: 'fields', message: 'use either "expr" or "fields", not both' }];
+    if (p.expr === undefined && p.fields === undefined) return [{ path: '', message: 'needs either "expr" (one expression) or "fields" (an object of named expressions)' }];
+    return [];
   },
   expressions: (p) =>
     p.fields
       ? Object.entries(p.fields).map(([name, expr]) => ({ path: `fields/${name}`, expr, variables: RECORD_VARIABLES }))
-      : [{ path: 'expr', expr: p.expr ?? '', variables: RECORD_VARIABLES }],
+      : p.expr !== undefined
+        ? [{ path: 'expr', expr: p.expr, variables: RECORD_VARIABLES }]
+        : [],
   create(p) {
     const fn = p.fields ? compileObject(p.fields, { variables: RECORD_VARIABLES }) : compileExpression(p.expr ?? '', { variables: RECORD_VARIABLES });
     return {

@@ -9,11 +9,14 @@ export type WindowSpec =
   | { type: 'tumbling'; size: Duration; offset?: Duration }
   | { type: 'hopping'; size: Duration; slide: Duration };
 
+/** One object form (so a mistake gets one error, not one per alternative); window-geometry.ts checks the rest. */
 export const windowSpecSchema = {
-  oneOf: [
-    { type: 'object', additionalProperties: false, required: ['type', 'size'], properties: { type: { const: 'tumbling' }, size: durationSchema, offset: durationSchema } },
-    { type: 'object', additionalProperties: false, required: ['type', 'size', 'slide'], properties: { type: { const: 'hopping' }, size: durationSchema, slide: durationSchema } },
-  ],
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'size'],
+  properties: { type: { enum: ['tumbling', 'hopping'] }, size: durationSchema, slide: durationSchema, offset: durationSchema },
+  if: { properties: { type: { const: 'hopping' } }, required: ['type'] },
+  then: { required: ['type', 'size', 'slide'] },
 } as const;
 
 export interface WindowAssigner {
@@ -49,6 +52,7 @@ export function createAssigner(spec: WindowSpec): WindowAssigner {
 }
 
 export function fmt(ms: number): string {
+  if (ms === 0) return '0s';
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms % 1000 === 0) return `${ms / 1000}s`;

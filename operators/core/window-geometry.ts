@@ -12,8 +12,8 @@ export interface WindowGeometry {
   pane: number;
   offset: number;
   describe: string;
-  /** Configuration problems (empty when the window is usable). */
-  problems: string[];
+  /** Configuration problems (empty when the window is usable); `path` is below the window spec. */
+  problems: { path: string; message: string }[];
   /** Start of the oldest window holding the pane. */
   firstStart(paneStart: number): number;
   /** Start of the newest window holding the pane. */
@@ -28,14 +28,20 @@ function gcd(a: number, b: number): number {
 }
 
 export function windowGeometry(spec: WindowSpec): WindowGeometry {
-  const problems: string[] = [];
-  const size = parseDuration(spec.size, 'window.size');
-  const slide = spec.type === 'hopping' ? parseDuration(spec.slide, 'window.slide') : size;
-  const offset = spec.type === 'tumbling' && spec.offset !== undefined ? parseDuration(spec.offset, 'window.offset') : 0;
-  if (size <= 0) problems.push('window size must be positive');
-  if (slide <= 0) problems.push('window slide must be positive');
-  if (slide > size) problems.push(`window slide (${fmt(slide)}) must not exceed its size (${fmt(size)})`);
-  if (!Number.isInteger(size) || !Number.isInteger(slide)) problems.push('window size and slide must be whole milliseconds');
+  const problems: { path: string; message: string }[] = [];
+  const raw = spec as { type: string; size: WindowSpec['size']; slide?: WindowSpec['size']; offset?: WindowSpec['size'] };
+  const size = parseDuration(raw.size, 'window.size');
+  const slide = raw.type === 'hopping' && raw.slide !== undefined ? parseDuration(raw.slide, 'window.slide') : size;
+  const offset = raw.offset !== undefined ? parseDuration(raw.offset, 'window.offset') : 0;
+  if (size <= 0) problems.push({ path: 'size', message: 'window size must be positive' });
+  else if (!Number.isInteger(size)) problems.push({ path: 'size', message: 'window size must be whole milliseconds' });
+  if (raw.type === 'tumbling' && raw.slide !== undefined) problems.push({ path: 'slide', message: 'a tumbling window has no slide (use type: hopping)' });
+  if (raw.type === 'hopping') {
+    if (raw.offset !== undefined) problems.push({ path: 'offset', message: 'offset is only supported for tumbling windows' });
+    if (slide <= 0) problems.push({ path: 'slide', message: 'window slide must be positive' });
+    else if (!Number.isInteger(slide)) problems.push({ path: 'slide', message: 'window slide must be whole milliseconds' });
+    else if (size > 0 && slide > size) problems.push({ path: 'slide', message: `window slide (${fmt(slide)}) must not exceed its size (${fmt(size)})` });
+  }
   const pane = problems.length === 0 ? gcd(size, slide) : Math.max(1, size);
   const lastStart = (ps: number): number => Math.floor((ps - offset) / slide) * slide + offset;
   // oldest start: the smallest offset + k*slide with s + size > ps, i.e. s >= ps + pane - size
@@ -46,7 +52,7 @@ export function windowGeometry(spec: WindowSpec): WindowGeometry {
     pane,
     offset,
     problems,
-    describe: spec.type === 'tumbling' ? `tumbling ${fmt(size)}${offset ? ` offset ${fmt(offset)}` : ''}` : `hopping ${fmt(size)} every ${fmt(slide)}`,
+    describe: raw.type === 'tumbling' ? `tumbling ${fmt(size)}${offset ? ` offset ${fmt(offset)}` : ''}` : `hopping ${fmt(size)} every ${fmt(slide)}`,
     firstStart,
     lastStart,
     firstEnd: (ps) => firstStart(ps) + size,

@@ -39,7 +39,7 @@ export const windowOperator = defineOperator<WindowParams>({
   },
   ports: () => ['out', 'late'],
   expressions: (p) => aggregationSites(p.aggregations),
-  check: (p) => windowGeometry(p.window).problems.map((message) => ({ path: 'window', message })),
+  check: (p) => windowGeometry(p.window).problems.map((q) => ({ path: `window/${q.path}`, message: q.message })),
   describe: (p) => ({ window: `${windowGeometry(p.window).describe}, lateness ${fmt(parseDuration(p.allowedLateness ?? 0))}` }),
   create(p, ctx) {
     const g = windowGeometry(p.window);

@@ -32,7 +32,13 @@ export const jsonlSink = defineSink<JsonlSinkParams>({
         } catch (err) {
           throw new MaasflowError('CONFIG', `jsonl sink: cannot open ${file}: ${(err as Error).message}`, { cause: err });
         }
-        if (typeof restore === 'number') fs.ftruncateSync(fd, restore);
+        if (typeof restore === 'number') {
+          const size = fs.fstatSync(fd).size;
+          if (size < restore) {
+            throw new MaasflowError('CHECKPOINT_MISMATCH', `jsonl sink: ${file} holds ${size} bytes but the checkpoint says ${restore} were written: it was changed outside the job; run with --fresh to start over`);
+          }
+          fs.ftruncateSync(fd, restore);
+        }
         else if ((p.mode ?? 'overwrite') === 'overwrite') fs.ftruncateSync(fd, 0);
       },
       write(batch) {

@@ -1,4 +1,5 @@
 import { defineSink } from '../../engine/connectors.ts';
+import { MaasflowError } from '../../engine/errors.ts';
 import { durationSchema, parseDuration, type Duration } from '../../engine/duration.ts';
 import type { Batch } from '../../engine/batch.ts';
 import type { DeadLetter } from '../../engine/source-stage.ts';
@@ -85,7 +86,11 @@ export const logSink = defineSink<LogSinkParams>({
         else if (p.retention || p.segmentBytes) log.createTopic(p.topic, { ...log.topicConfig(p.topic), ...stripUndefined(config) });
         if (restore && typeof restore === 'object' && !Array.isArray(restore)) {
           for (const [part, end] of Object.entries(restore)) {
-            if (Number(end) < log.endOffset(p.topic, Number(part))) log.truncate(p.topic, Number(part), Number(end));
+            const now = log.endOffset(p.topic, Number(part));
+            if (now < Number(end)) {
+              throw new MaasflowError('CHECKPOINT_MISMATCH', `log sink: topic ${p.topic} partition ${part} ends at offset ${now} but the checkpoint says ${String(end)} were written: the topic was changed outside the job; run with --fresh to start over`);
+            }
+            if (Number(end) < now) log.truncate(p.topic, Number(part), Number(end));
           }
         }
       },

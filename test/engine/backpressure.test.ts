@@ -218,7 +218,8 @@ test('SinkRunner: waitBelow resolves only once at most `limit` batches are unwri
   assert.equal(written.map((b) => b.values[0]), [0, 1, 2, 3, 4, 5]);
 });
 
-test('SinkRunner: a failing write surfaces as runner.error, wakes waiters, and stops further writes', async () => {
+/** Five batches queued on a manual sink; the first write succeeds, the second fails. */
+async function failSecondWrite(): Promise<{ runner: SinkRunner; started: Deferred[]; input: Subject<Batch>; boom: Error; woke: () => boolean }> {
   const { sink, started } = manualSink();
   const runner = new SinkRunner('t', sink, new MetricsRegistry().counter('c', {}, ''));
   const input = new Subject<Batch>();
@@ -231,23 +232,38 @@ test('SinkRunner: a failing write surfaces as runner.error, wakes waiters, and s
   const boom = new Error('disk on fire');
   started[1]!.reject(boom);
   await settle();
+  return { runner, started, input, boom, woke: () => woke };
+}
+
+test('SinkRunner: a failing write surfaces as runner.error, wakes waiters, and flush rethrows it', async () => {
+  const { runner, boom, woke } = await failSecondWrite();
   assert.is(runner.hasFailed, true);
   assert.is(runner.error, boom);
-  assert.ok(woke, 'waitBelow resolves when the sink fails');
+  assert.ok(woke(), 'waitBelow resolves when the sink fails');
   let flushErr: unknown;
   await runner.flush().catch((err: unknown) => { flushErr = err; });
   assert.is(flushErr, boom, 'flush rethrows the failure');
+});
+
+test('SinkRunner: after a failed write no further write starts and inFlight stays >= 0', async () => {
+  const { runner, started, input } = await failSecondWrite();
+  // batches 2..4 were queued behind the failed one: writing them would put records after a hole in the output
+  for (let k = 2; k < 5 && started[k]; k++) {
+    started[k]!.resolve();
+    await settle();
+  }
   input.next(batchOf([99]));
   await settle();
-  // batches 2..4 were queued behind the failed one; writing them would leave a hole in the output
-  assert.equal(started.map((d) => d.batch.values[0]), [0, 1], 'no write starts after a failed write');
+  assert.equal(started.map((d) => d.batch.values[0]), [0, 1], 'writes started');
   assert.ok(runner.inFlight >= 0, `inFlight is ${runner.inFlight}`);
 });
 
 // a sink that fails its third batch, registered once for the runTopology tests below
 let failMode: 'reject' | 'throw' = 'reject';
 let writesAfterFailure = 0;
+let writesAfterClose = 0;
 let failed = false;
+let closed = false;
 const failure = new Error('bp-failing: third batch refused');
 registerSink(
   defineSink<Record<string, never>>({
@@ -260,39 +276,55 @@ registerSink(
         async open() {},
         write() {
           if (failed) writesAfterFailure++;
+          if (closed) writesAfterClose++;
           if (++calls !== 3) return new Promise<void>((resolve) => setImmediate(resolve));
           failed = true;
           if (failMode === 'throw') throw failure;
           return new Promise<void>((_resolve, reject) => setImmediate(() => reject(failure)));
         },
         flush: () => calls,
-        close() {},
+        close() {
+          closed = true;
+        },
       };
     },
   }),
 );
 
+async function runFailing(mode: 'reject' | 'throw'): Promise<unknown> {
+  failMode = mode;
+  failed = false;
+  closed = false;
+  writesAfterFailure = 0;
+  writesAfterClose = 0;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'maasflow-bp-fail-'));
+  try {
+    const spec: TopologySpec = {
+      name: `bp-failing-${mode}`,
+      runtime: { batchSize: 500, maxInFlightBatches: 2 },
+      sources: [{ id: 'events', type: 'nexmark', params: { events: 20_000, seed: 3 } }],
+      sinks: [{ id: 'out', type: 'bp-failing', input: 'events' }],
+    };
+    let caught: unknown;
+    await runTopology(spec, { schemas, dataDir: dir }).catch((err: unknown) => { caught = err; });
+    // let writes still queued in the runner (if any) run before the caller counts them
+    for (let i = 0; i < 10; i++) await settle();
+    return caught;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 for (const mode of ['reject', 'throw'] as const) {
   test(`runTopology rejects with the sink's error when a write ${mode === 'reject' ? 'rejects' : 'throws'}`, async () => {
-    failMode = mode;
-    failed = false;
-    writesAfterFailure = 0;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'maasflow-bp-fail-'));
-    try {
-      const spec: TopologySpec = {
-        name: `bp-failing-${mode}`,
-        runtime: { batchSize: 500, maxInFlightBatches: 2 },
-        sources: [{ id: 'events', type: 'nexmark', params: { events: 20_000, seed: 3 } }],
-        sinks: [{ id: 'out', type: 'bp-failing', input: 'events' }],
-      };
-      let caught: unknown;
-      await runTopology(spec, { schemas, dataDir: dir }).catch((err: unknown) => { caught = err; });
-      assert.is(caught, failure);
-      await settle();
-      assert.is(writesAfterFailure, 0, 'no write after the failed one');
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    assert.is(await runFailing(mode), failure);
+    assert.is(closed, true, 'the sink was closed');
+  });
+
+  test(`no write reaches the sink after its write ${mode === 'reject' ? 'rejected' : 'threw'}, nor after close()`, async () => {
+    await runFailing(mode);
+    assert.is(writesAfterClose, 0, 'writes after close()');
+    assert.is(writesAfterFailure, 0, 'writes after the failed one');
   });
 }
 

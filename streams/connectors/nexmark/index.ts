@@ -16,7 +16,8 @@ export const nexmarkSource = defineSource<NexmarkParams>({
       events: { type: 'integer', minimum: 0 },
       seed: { type: 'integer' },
       firstEventRate: { type: 'number', exclusiveMinimum: 0 },
-      baseTime: { type: 'number' },
+      // (the generator keeps times in whole milliseconds)
+      baseTime: { type: 'integer', minimum: 0 },
       outOfOrdernessMs: { type: 'number', minimum: 0 },
     },
   },

@@ -8,7 +8,8 @@ interface ReplayParams { path: string; chunkBytes?: number }
 interface ReplayPosition { byte: number; line: number }
 
 /**
- * Replays a JSONL file (one record per line; blank lines skipped), bounded.
+ * Replays a JSONL file (one record per line; LF or CRLF; lines of only
+ * whitespace are skipped), bounded. A line may be up to `chunkBytes` long.
  * Each line is handed over as bytes so a malformed line reaches the
  * dead-letter topic with its line number as offset.
  */
@@ -42,14 +43,15 @@ export const replaySource = defineSource<ReplayParams>({
         const values: unknown[] = [];
         const offsets: number[] = [];
         while (values.length < max && pos.byte < size) {
-          const buf = Buffer.allocUnsafe(Math.min(chunkBytes, size - pos.byte));
+          // one byte more than the longest line, so a line of exactly chunkBytes fits with its newline
+          const buf = Buffer.allocUnsafe(Math.min(chunkBytes + 1, size - pos.byte));
           const n = fs.readSync(fd, buf, 0, buf.length, pos.byte);
           let start = 0;
           let consumed = false;
           for (let i = 0; i < n && values.length < max; i++) {
             if (buf[i] !== 0x0a) continue;
-            if (i > start) {
-              values.push(buf.subarray(start, i));
+            if (!isBlank(buf, start, i)) {
+              values.push(buf.subarray(start, buf[i - 1] === 0x0d ? i - 1 : i));
               offsets.push(pos.line);
             }
             pos.line++;
@@ -58,8 +60,11 @@ export const replaySource = defineSource<ReplayParams>({
           }
           const lastLine = pos.byte + n >= size && start < n && values.length < max;
           if (lastLine) {
-            values.push(buf.subarray(start, n));
-            offsets.push(pos.line++);
+            if (!isBlank(buf, start, n)) {
+              values.push(buf.subarray(start, buf[n - 1] === 0x0d ? n - 1 : n));
+              offsets.push(pos.line);
+            }
+            pos.line++;
             start = n;
             consumed = true;
           }
@@ -86,3 +91,12 @@ export const replaySource = defineSource<ReplayParams>({
     };
   },
 });
+
+/** Only spaces, tabs and carriage returns between start and end. */
+function isBlank(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
+  }
+  return true;
+}

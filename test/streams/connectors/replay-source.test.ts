@@ -44,7 +44,8 @@ async function expectConfigError(fn: () => Promise<unknown>, ...needles: string[
     for (const n of needles) assert.ok(err.message.includes(n), `${JSON.stringify(err.message)} mentions ${JSON.stringify(n)}`);
     return err;
   }
-  return assert.unreachable('expected a CONFIG error');
+  assert.unreachable('expected a CONFIG error');
+  throw new Error('expected a CONFIG error');
 }
 
 test('blank lines are skipped but counted; a last line without newline is delivered; the source ends', async () => {
