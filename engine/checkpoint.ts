@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { pack, unpack } from 'msgpackr';
+import { deserialize, serialize } from 'node:v8';
 import type { Position } from './connectors.ts';
 import { MaasflowError } from './errors.ts';
 
@@ -44,12 +44,12 @@ export class CheckpointStore {
     const len = bytes.readUInt32BE(4);
     const body = bytes.subarray(12, 12 + len);
     if (body.length !== len || crc32(body) !== bytes.readUInt32BE(8)) throw new MaasflowError('CHECKPOINT_IO', `${this.file} is damaged (length or CRC mismatch)`);
-    return unpack(body) as Checkpoint;
+    return deserialize(body) as Checkpoint;
   }
 
   save(cp: Checkpoint): void {
     fs.mkdirSync(this.dir, { recursive: true });
-    const body = pack(cp);
+    const body = serialize(cp);
     const header = Buffer.alloc(12);
     header.writeUInt32BE(MAGIC, 0);
     header.writeUInt32BE(body.length, 4);

@@ -1,7 +1,7 @@
-import { Packr } from 'msgpackr';
+import { deserialize, serialize } from 'node:v8';
 
-// structuredClone mode keeps Maps (with their key types and order), Sets and shared references intact.
-const codec = new Packr({ structuredClone: true });
+// V8's structured-clone serialisation keeps Maps (key types and order), Sets, undefined and ±Infinity intact.
+// Its format is tied to the Node.js major version: a checkpoint is resumed by the same Node major that wrote it.
 
 /**
  * A keyed state store: a Map the engine owns. The engine snapshots every
@@ -55,12 +55,12 @@ export class StateRegistry {
   snapshot(): Uint8Array {
     const out: [string, [unknown, unknown][]][] = [];
     for (const [id, store] of this.stores) out.push([id, store.snapshotEntries()]);
-    return codec.pack(out);
+    return serialize(out);
   }
 
   /** Restores the stores named in the snapshot; stores absent from it are cleared. */
   restore(bytes: Uint8Array): void {
-    const data = codec.unpack(bytes) as [string, [unknown, unknown][]][];
+    const data = deserialize(bytes) as [string, [unknown, unknown][]][];
     for (const store of this.stores.values()) store.clear();
     for (const [id, entries] of data) {
       let store = this.stores.get(id);
