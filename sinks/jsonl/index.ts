@@ -10,6 +10,8 @@ interface JsonlSinkParams { path: string; mode?: 'overwrite' | 'append'; shape?:
  * restore truncates what was written after it, so a replay after a crash
  * leaves the file exactly as an uninterrupted run would.
  * shape `value` writes the value; `record` writes {key, timestamp, value}.
+ * JSON has no NaN or Infinity: such numbers are written as null (use an
+ * Avro `log` sink to keep them).
  */
 export const jsonlSink = defineSink<JsonlSinkParams>({
   type: 'jsonl',
