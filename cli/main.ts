@@ -1,10 +1,12 @@
 import { Command } from 'commander';
 import { registerTopologyCommands } from './commands/topology.ts';
 import { registerStartCommand } from './commands/start.ts';
+import { registerLogCommands } from './commands/log.ts';
 import { provenance } from './metrics-contract.ts';
 
 const program = new Command();
 program.name('maasflow').description('Batch stream processing on RxJS with an embedded crash-safe log').version(provenance().version);
 registerTopologyCommands(program);
 registerStartCommand(program);
+registerLogCommands(program);
 await program.parseAsync(process.argv);
