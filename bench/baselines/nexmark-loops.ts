@@ -46,6 +46,7 @@
  * - q7 per window: the bid with the max price; ties go to the first seen.
  */
 
+import { fmix32 } from '../../streams/nexmark/prng.ts';
 import { pathToFileURL } from 'node:url';
 import { NexmarkGenerator, type Bid, type NexmarkConfig, type NexmarkEvent } from '../../streams/nexmark/generator.ts';
 
@@ -106,13 +107,7 @@ export function mixField(h: number, v: number): number {
 
 /** murmur3 finalisation for a record of `fields` int64 fields. */
 export function finishRecord(h: number, fields: number): number {
-  h ^= fields * 8;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h ^ (fields * 8));
 }
 
 /** Add a record hash to a summary checksum (sum mod 2^32). */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { MaasflowError, ValidationErrors, type ErrorCode } from '../../engine/errors.ts';
+import { SplitMix32 } from '../../streams/nexmark/prng.ts';
 
 /** Run fn, expect a MaasflowError (or ValidationErrors) with `code` whose text contains every `needle`. Returns the matching error. */
 export function expectError(fn: () => unknown, code: ErrorCode, ...needles: string[]): MaasflowError {
@@ -33,16 +34,10 @@ export function tempRegistry(files: Record<string, string | object>): { dir: str
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Deterministic PRNG (mulberry32). */
+/** The project's seeded PRNG as a () => [0, 1) function. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new SplitMix32(seed);
+  return () => rng.nextDouble();
 }
 
 /** A plain-object copy (decoded records are instances of avsc's generated classes). */

@@ -6,17 +6,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import jsep from 'jsep';
 import { compileExpression } from '../../../engine/expression/index.ts';
+import { SplitMix32 } from '../../../streams/nexmark/prng.ts';
 
-/** mulberry32: small, seedable, deterministic. */
+/** The project's seeded PRNG as a () => [0, 1) function. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new SplitMix32(seed);
+  return () => rng.nextDouble();
 }
 
 const VARIABLES = ['a', 'b', 'c', 'd'] as const;
