@@ -119,8 +119,12 @@ export function topicContents(dir: string, topic: string): string[] {
 }
 
 
-/** Kills the job in `b` until `kills` kills hit it while running, then finishes it and compares every output with `a`. */
-export async function killLoopMatches(root: string, o: { records: number; kills: number; seed: number }): Promise<number> {
+/**
+ * Kills the job in `b` until `kills` kills hit it while running (each a random
+ * 1..maxCheckpointsBeforeKill checkpoints plus 0-29 ms after a restart), then
+ * finishes it and compares every output with the uninterrupted run in `a`.
+ */
+export async function killLoopMatches(root: string, o: { records: number; kills: number; seed: number; maxCheckpointsBeforeKill?: number }): Promise<number> {
   const a = path.join(root, 'a');
   const b = path.join(root, 'b');
   const fileA = prepare(a, o.records);
@@ -129,7 +133,7 @@ export async function killLoopMatches(root: string, o: { records: number; kills:
   const rng = new SplitMix32(o.seed);
   let kills = 0;
   for (let attempt = 0; kills < o.kills && attempt < o.kills * 6; attempt++) {
-    if (await runAndKill(fileB, b, 1 + rng.nextInt(12), rng.nextInt(30))) kills++;
+    if (await runAndKill(fileB, b, 1 + rng.nextInt(o.maxCheckpointsBeforeKill ?? 12), rng.nextInt(30))) kills++;
   }
   assert.ok(kills >= o.kills, `only ${kills} kills hit a running job`);
   assert.match(runToEnd(fileB, b), /"restoredFrom":\d+/);
