@@ -16,7 +16,7 @@ import type { BenchRow } from './result.ts';
 import type { NexmarkEvent } from '../streams/nexmark/index.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 
 interface QuerySetup { query: BaselineQuery; events: number; minEventsPerCpuSecond: number }
 const QUERIES: QuerySetup[] = [

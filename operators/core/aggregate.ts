@@ -1,6 +1,6 @@
 import type { Key } from '../../engine/batch.ts';
 import { defineOperator } from '../definition.ts';
-import { aggregationSites, aggregationsSchema, compileAggregations, type Accumulator, type AggregationSpec } from './aggregations.ts';
+import { aggregationSites, aggregationsSchema, compileAggregations, reservedNameProblems, type Accumulator, type AggregationSpec } from './aggregations.ts';
 
 interface AggregateParams { aggregations: Record<string, AggregationSpec> }
 
@@ -14,6 +14,7 @@ export const aggregateOperator = defineOperator<AggregateParams>({
   summary: 'Running keyed aggregation with state (one update per touched key per batch)',
   paramsSchema: { type: 'object', additionalProperties: false, required: ['aggregations'], properties: { aggregations: aggregationsSchema } },
   expressions: (p) => aggregationSites(p.aggregations),
+  check: (p) => reservedNameProblems(p.aggregations, ['key']),
   create(p, ctx) {
     const agg = compileAggregations(p.aggregations);
     const table = ctx.store<Key | null, Accumulator>('table');
@@ -31,9 +32,7 @@ export const aggregateOperator = defineOperator<AggregateParams>({
           if (seen === undefined || ts > seen) touched.set(key, ts);
         }
         for (const [key, ts] of touched) {
-          const result: Record<string, unknown> = { key };
-          agg.result(table.get(key)!, result);
-          out.push(result, ts, key);
+          out.push(agg.keyed(key, table.get(key)!), ts, key);
         }
       },
     };

@@ -30,13 +30,17 @@ export const aggregationsSchema = {
 
 export type Accumulator = unknown[];
 
+export const WINDOW_RESULT_FIELDS = ['key', 'windowStart', 'windowEnd'] as const;
+
 export interface Aggregator {
   create(): Accumulator;
   add(acc: Accumulator, value: unknown, key: Key | null, ts: number): void;
   /** Folds `b` into `a` (session windows merge). */
   merge(a: Accumulator, b: Accumulator): void;
-  /** Writes each aggregation's result into `target` under its name. */
-  result(acc: Accumulator, target: Record<string, unknown>): void;
+  /** A new result object { key, ...aggregations }, built as one literal (one hidden class, no transitions). */
+  keyed(key: Key | null, acc: Accumulator): Record<string, unknown>;
+  /** A new result object { key, windowStart, windowEnd, ...aggregations }. */
+  windowed(key: Key | null, start: number, end: number, acc: Accumulator): Record<string, unknown>;
 }
 
 interface Slot {
@@ -45,6 +49,13 @@ interface Slot {
   at: number;
   expr: CompiledExpression | null;
   keep: CompiledExpression | null;
+}
+
+/** Aggregation names that would collide with the fields every result carries. */
+export function reservedNameProblems(aggs: Record<string, AggregationSpec>, reserved: readonly string[], base = 'aggregations'): { path: string; message: string }[] {
+  return Object.keys(aggs)
+    .filter((name) => reserved.includes(name))
+    .map((name) => ({ path: `${base}/${name}`, message: `aggregation name "${name}" is reserved: results already carry ${reserved.join(', ')}` }));
 }
 
 export function aggregationSites(aggs: Record<string, AggregationSpec>, base = 'aggregations'): ExpressionSite[] {
@@ -85,9 +96,9 @@ export function compileAggregations(aggs: Record<string, AggregationSpec>): Aggr
     return acc;
   };
 
-  const { add, merge, result } = generate(slots);
+  const { add, merge, keyed, windowed } = generate(slots);
 
-  return { create, add, merge, result };
+  return { create, add, merge, keyed, windowed };
 }
 
 /**
@@ -95,7 +106,7 @@ export function compileAggregations(aggs: Record<string, AggregationSpec>): Aggr
  * no per-record loop over aggregations and no switch (this is the hot path
  * of every window). Expressions are passed in as functions, never inlined as text.
  */
-function generate(slots: Slot[]): Pick<Aggregator, 'add' | 'merge' | 'result'> {
+function generate(slots: Slot[]): Pick<Aggregator, 'add' | 'merge' | 'keyed' | 'windowed'> {
   const exprs = slots.map((s) => s.expr);
   const keeps = slots.map((s) => s.keep);
   const addLines: string[] = [];
@@ -104,10 +115,10 @@ function generate(slots: Slot[]): Pick<Aggregator, 'add' | 'merge' | 'result'> {
   slots.forEach((s, j) => {
     const name = JSON.stringify(s.name);
     const at = s.at;
-    if (s.fn === 'count' || s.fn === 'sum') resultLines.push(`t[${name}] = acc[${at}];`);
-    else if (s.fn === 'min' || s.fn === 'max') resultLines.push(`t[${name}] = Number.isFinite(acc[${at}]) ? acc[${at}] : null;`);
-    else if (s.fn === 'avg') resultLines.push(`t[${name}] = acc[${at + 1}] > 0 ? acc[${at}] / acc[${at + 1}] : null;`);
-    else resultLines.push(`t[${name}] = acc[${at + 1}];`);
+    if (s.fn === 'count' || s.fn === 'sum') resultLines.push(`${name}: acc[${at}]`);
+    else if (s.fn === 'min' || s.fn === 'max') resultLines.push(`${name}: Number.isFinite(acc[${at}]) ? acc[${at}] : null`);
+    else if (s.fn === 'avg') resultLines.push(`${name}: acc[${at + 1}] > 0 ? acc[${at}] / acc[${at + 1}] : null`);
+    else resultLines.push(`${name}: acc[${at + 1}]`);
     const a = s.at;
     const b = a + 1;
     const x = `Number(e[${j}](value, key, ts))`;
@@ -124,10 +135,10 @@ function generate(slots: Slot[]): Pick<Aggregator, 'add' | 'merge' | 'result'> {
       case 'minBy': addLines.push(`{ const x = ${x}; if (x < acc[${a}]) { acc[${a}] = x; acc[${b}] = ${pick}; } }`); mergeLines.push(`if (b[${a}] < a[${a}]) { a[${a}] = b[${a}]; a[${b}] = b[${b}]; }`); break;
     }
   });
-  const factory = new Function('e', 'k', `"use strict"; return [function add(acc, value, key, ts) {\n${addLines.join('\n')}\n}, function merge(a, b) {\n${mergeLines.join('\n')}\n}, function result(acc, t) {\n${resultLines.join('\n')}\n}];`) as (
+  const factory = new Function('e', 'k', `"use strict"; return [function add(acc, value, key, ts) {\n${addLines.join('\n')}\n}, function merge(a, b) {\n${mergeLines.join('\n')}\n}, function keyed(key, acc) {\nreturn { key, ${resultLines.join(', ')} };\n}, function windowed(key, windowStart, windowEnd, acc) {\nreturn { key, windowStart, windowEnd, ${resultLines.join(', ')} };\n}];`) as (
     e: (CompiledExpression | null)[],
     k: (CompiledExpression | null)[],
-  ) => [Aggregator['add'], Aggregator['merge'], Aggregator['result']];
-  const [add, merge, result] = factory(exprs, keeps);
-  return { add, merge, result };
+  ) => [Aggregator['add'], Aggregator['merge'], Aggregator['keyed'], Aggregator['windowed']];
+  const [add, merge, keyed, windowed] = factory(exprs, keeps);
+  return { add, merge, keyed, windowed };
 }

@@ -1,7 +1,7 @@
 import type { Key } from '../../engine/batch.ts';
 import { parseDuration, durationSchema, type Duration } from '../../engine/duration.ts';
 import { defineOperator } from '../definition.ts';
-import { aggregationSites, aggregationsSchema, compileAggregations, type Accumulator, type AggregationSpec } from './aggregations.ts';
+import { aggregationSites, aggregationsSchema, compileAggregations, reservedNameProblems, WINDOW_RESULT_FIELDS, type Accumulator, type AggregationSpec } from './aggregations.ts';
 import { fmt } from './window-assigner.ts';
 
 interface SessionParams { gap: Duration; allowedLateness?: Duration; aggregations: Record<string, AggregationSpec> }
@@ -27,6 +27,7 @@ export const sessionWindowOperator = defineOperator<SessionParams>({
   },
   ports: () => ['out', 'late'],
   expressions: (p) => aggregationSites(p.aggregations),
+  check: (p) => reservedNameProblems(p.aggregations, WINDOW_RESULT_FIELDS),
   describe: (p) => ({ window: `session gap ${fmt(parseDuration(p.gap))}, lateness ${fmt(parseDuration(p.allowedLateness ?? 0))}` }),
   create(p, ctx) {
     const gap = parseDuration(p.gap, 'gap');
@@ -103,9 +104,7 @@ export const sessionWindowOperator = defineOperator<SessionParams>({
         minEnd = nextMin;
         due.sort((a, b) => a[1][1] - b[1][1] || a[1][0] - b[1][0]);
         for (const [key, [start, end, acc]] of due) {
-          const result: Record<string, unknown> = { key, windowStart: start, windowEnd: end };
-          agg.result(acc, result);
-          out.push(result, end - 1, key);
+          out.push(agg.windowed(key, start, end, acc), end - 1, key);
         }
       },
       outputWatermark: (w) => w - lateness,

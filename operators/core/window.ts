@@ -1,7 +1,7 @@
 import type { Key } from '../../engine/batch.ts';
 import { parseDuration, durationSchema, type Duration } from '../../engine/duration.ts';
 import { defineOperator } from '../definition.ts';
-import { aggregationSites, aggregationsSchema, compileAggregations, type Accumulator, type AggregationSpec } from './aggregations.ts';
+import { aggregationSites, aggregationsSchema, compileAggregations, reservedNameProblems, WINDOW_RESULT_FIELDS, type Accumulator, type AggregationSpec } from './aggregations.ts';
 import { fmt, windowSpecSchema, type WindowSpec } from './window-assigner.ts';
 import { windowGeometry } from './window-geometry.ts';
 
@@ -39,7 +39,10 @@ export const windowOperator = defineOperator<WindowParams>({
   },
   ports: () => ['out', 'late'],
   expressions: (p) => aggregationSites(p.aggregations),
-  check: (p) => windowGeometry(p.window).problems.map((q) => ({ path: `window/${q.path}`, message: q.message })),
+  check: (p) => [
+    ...windowGeometry(p.window).problems.map((q) => ({ path: `window/${q.path}`, message: q.message })),
+    ...reservedNameProblems(p.aggregations, WINDOW_RESULT_FIELDS),
+  ],
   describe: (p) => ({ window: `${windowGeometry(p.window).describe}, lateness ${fmt(parseDuration(p.allowedLateness ?? 0))}` }),
   create(p, ctx) {
     const g = windowGeometry(p.window);
@@ -101,34 +104,43 @@ export const windowOperator = defineOperator<WindowParams>({
         for (const start of ordered) {
           const end = start + size;
           if (tumbling) {
-            for (const [k, [, acc]] of panes.get(start)!) emit(out, k, start, end, acc);
+            panes.get(start)!.forEach((entry, k) => emit(out, k, start, end, entry[1]));
             continue;
           }
-          // a key found in one pane is emitted from that pane's accumulator; a copy is made only to merge a second one
+          // a key found in one pane is emitted from that pane's accumulator; a copy is made only to merge a
+          // second one (forEach, not for-of, so no [key, value] pair is allocated per entry)
           const merged = new Map<Key | null, PaneEntry>();
           const copied = new Set<Key | null>();
           for (let ps = start; ps < end; ps += pane) {
-            const entries = panes.get(ps);
-            if (!entries) continue;
-            for (const [k, entry] of entries) {
+            panes.get(ps)?.forEach((entry, k) => {
               const cur = merged.get(k);
-              if (!cur) merged.set(k, entry);
-              else {
-                let target = cur;
-                if (!copied.has(k)) {
-                  const copy = agg.create();
-                  agg.merge(copy, cur[1]);
-                  target = [cur[0], copy];
-                  merged.set(k, target);
-                  copied.add(k);
-                }
-                agg.merge(target[1], entry[1]);
-                if (entry[0] < target[0]) target[0] = entry[0];
+              if (!cur) {
+                merged.set(k, entry);
+                return;
               }
-            }
+              let target = cur;
+              if (!copied.has(k)) {
+                const copy = agg.create();
+                agg.merge(copy, cur[1]);
+                target = [cur[0], copy];
+                merged.set(k, target);
+                copied.add(k);
+              }
+              agg.merge(target[1], entry[1]);
+              if (entry[0] < target[0]) target[0] = entry[0];
+            });
           }
-          const rows = [...merged].sort((a, b) => a[1][0] - b[1][0]);
-          for (const [k, [, acc]] of rows) emit(out, k, start, end, acc);
+          // emit in order of first arrival; pane order usually is that order already, so sort only when needed
+          const ks: (Key | null)[] = [];
+          const es: PaneEntry[] = [];
+          merged.forEach((e, k) => {
+            ks.push(k);
+            es.push(e);
+          });
+          let inOrder = true;
+          for (let i = 1; i < es.length && inOrder; i++) inOrder = es[i - 1]![0] <= es[i]![0];
+          if (inOrder) for (let i = 0; i < ks.length; i++) emit(out, ks[i]!, start, end, es[i]![1]);
+          else for (const i of ks.map((_, j) => j).sort((x, y) => es[x]![0] - es[y]![0])) emit(out, ks[i]!, start, end, es[i]![1]);
         }
         if (ordered.length > 0) m.firedUpTo = Math.max(m.firedUpTo, ordered[ordered.length - 1]!);
         // a pane is done once its newest window emitted
@@ -138,9 +150,7 @@ export const windowOperator = defineOperator<WindowParams>({
     };
 
     function emit(out: { push(v: unknown, ts: number, k: Key | null): void }, key: Key | null, start: number, end: number, acc: Accumulator): void {
-      const result: Record<string, unknown> = { key, windowStart: start, windowEnd: end };
-      agg.result(acc, result);
-      out.push(result, end - 1, key);
+      out.push(agg.windowed(key, start, end, acc), end - 1, key);
     }
   },
 });

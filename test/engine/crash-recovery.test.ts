@@ -7,7 +7,7 @@ import { killLoopMatches } from './crash-harness.ts';
 test('a topology SIGKILLed 6 times at random points ends with exactly the sink contents of an uninterrupted run', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'maasflow-crash-'));
   try {
-    await killLoopMatches(root, { records: 120_000, kills: 6, seed: 77 });
+    await killLoopMatches(root, { records: 200_000, kills: 6, seed: 77 });
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
