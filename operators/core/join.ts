@@ -3,7 +3,7 @@ import { parseDuration, durationSchema, type Duration } from '../../engine/durat
 import { compileExpression, compileObject, type CompiledExpression } from '../../engine/expression/index.ts';
 import { defineOperator, RECORD_VARIABLES, type ExpressionSite } from '../definition.ts';
 import { toKey } from './key-by.ts';
-import { createAssigner, fmt, windowSpecSchema, type WindowSpec } from './window-assigner.ts';
+import { fmt, windowSpecSchema, type WindowSpec } from './window-assigner.ts';
 import { windowGeometry } from './window-geometry.ts';
 
 interface JoinParams {
@@ -53,11 +53,11 @@ export const joinOperator = defineOperator<JoinParams>({
   },
   check: (p) => windowGeometry(p.window).problems.map((q) => ({ path: `window/${q.path}`, message: q.message })),
   describe: (p) => ({
-    window: `${createAssigner(p.window).describe()}, lateness ${fmt(parseDuration(p.allowedLateness ?? 0))}`,
+    window: `${windowGeometry(p.window).describe}, lateness ${fmt(parseDuration(p.allowedLateness ?? 0))}`,
     keyBy: p.leftKey || p.rightKey ? `left ${p.leftKey ?? 'key'} = right ${p.rightKey ?? 'key'}` : undefined,
   }),
   create(p, ctx) {
-    const assigner = createAssigner(p.window);
+    const assigner = windowGeometry(p.window);
     const size = assigner.size;
     const lateness = parseDuration(p.allowedLateness ?? 0, 'allowedLateness');
     const keyOf: (CompiledExpression | null)[] = [

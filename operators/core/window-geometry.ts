@@ -20,6 +20,9 @@ export interface WindowGeometry {
   lastStart(paneStart: number): number;
   firstEnd(paneStart: number): number;
   lastEnd(paneStart: number): number;
+  paneOf(ts: number): number;
+  /** Calls `each` with the start of every window that holds `ts`, oldest first. */
+  assign(ts: number, each: (start: number) => void): void;
 }
 
 function gcd(a: number, b: number): number {
@@ -43,6 +46,7 @@ export function windowGeometry(spec: WindowSpec): WindowGeometry {
     else if (size > 0 && slide > size) problems.push({ path: 'slide', message: `window slide (${fmt(slide)}) must not exceed its size (${fmt(size)})` });
   }
   const pane = problems.length === 0 ? gcd(size, slide) : Math.max(1, size);
+  const paneOf = (ts: number): number => Math.floor((ts - offset) / pane) * pane + offset;
   const lastStart = (ps: number): number => Math.floor((ps - offset) / slide) * slide + offset;
   // oldest start: the smallest offset + k*slide with s + size > ps, i.e. s >= ps + pane - size
   const firstStart = (ps: number): number => Math.ceil((ps + pane - size - offset) / slide) * slide + offset;
@@ -57,5 +61,10 @@ export function windowGeometry(spec: WindowSpec): WindowGeometry {
     lastStart,
     firstEnd: (ps) => firstStart(ps) + size,
     lastEnd: (ps) => lastStart(ps) + size,
+    paneOf,
+    assign(ts, each) {
+      const ps = paneOf(ts);
+      for (let s = firstStart(ps), last = lastStart(ps); s <= last; s += slide) each(s);
+    },
   };
 }

@@ -71,7 +71,7 @@ export const windowOperator = defineOperator<WindowParams>({
         let someClosed = false;
         for (let i = 0; i < values.length; i++) {
           const ts = timestamps[i]!;
-          const paneStart = Math.floor((ts - offset) / pane) * pane + offset;
+          const paneStart = g.paneOf(ts);
           if (paneStart !== cachedStart) {
             cachedStart = paneStart;
             allClosed = g.lastEnd(paneStart) + lateness <= watermarkBefore;
