@@ -1,16 +1,23 @@
 import { MaasflowError, ValidationErrors } from '../engine/errors.ts';
 import { MetricsTimer, writeMetrics } from './metrics-contract.ts';
 
+/** What a command body gets: its metrics timer and where to print (stderr when the report takes stdout). */
+export interface CommandContext {
+  timer: MetricsTimer;
+  print(text: string): void;
+}
+
 /** Runs a command body; prints errors the way users read them; writes the metrics report when asked. */
 export async function runCommand(
   name: string,
   jsonMetrics: string | undefined,
-  body: (timer: MetricsTimer) => Promise<Record<string, unknown>>,
+  body: (ctx: CommandContext) => Promise<Record<string, unknown>>,
 ): Promise<void> {
   const timer = new MetricsTimer(name);
+  const stream = jsonMetrics === '-' ? process.stderr : process.stdout;
   let metric: Record<string, unknown> = {};
   try {
-    metric = await body(timer);
+    metric = await body({ timer, print: (text) => stream.write(text) });
   } catch (err) {
     for (const line of errorLines(err)) {
       timer.errors.push(line);

@@ -18,14 +18,14 @@ export function registerLogCommands(program: Command): void {
   const common = (c: Command): Command => c.option('--data-dir <dir>', 'data directory (the log is DIR/log)', '.data').option('--json-metrics <path|->', 'write the metrics report');
 
   common(log.command('topics').description('list topics with partitions and offsets')).action((o: LogOptions) =>
-    runCommand('log topics', o.jsonMetrics, async () => {
+    runCommand('log topics', o.jsonMetrics, async ({ print }) => {
       const l = EmbeddedLog.open(logDir(o));
       try {
         const rows: Record<string, unknown> = {};
         for (const t of l.topics()) {
           const cfg = l.topicConfig(t);
           const parts = Array.from({ length: cfg.partitions }, (_, p) => `${p}:[${l.startOffset(t, p)},${l.endOffset(t, p)})`);
-          process.stdout.write(`${t}  partitions=${cfg.partitions}  ${parts.join(' ')}\n`);
+          print(`${t}  partitions=${cfg.partitions}  ${parts.join(' ')}\n`);
           rows[t] = { partitions: cfg.partitions, records: Array.from({ length: cfg.partitions }, (_, p) => l.endOffset(t, p) - l.startOffset(t, p)).reduce((a, b) => a + b, 0) };
         }
         return { topics: rows };
@@ -46,7 +46,7 @@ export function registerLogCommands(program: Command): void {
       .option('--key <expr>', 'key expression over value, e.g. value.sensor')
       .option('--timestamp <expr>', 'record timestamp expression (default: now)'),
   ).action((topic: string, o: LogOptions & { file?: string; partitions: string; schema?: string; key?: string; timestamp?: string }) =>
-    runCommand('log produce', o.jsonMetrics, async () => {
+    runCommand('log produce', o.jsonMetrics, async ({ print }) => {
       const schemas = o.schema ? SchemaRegistry.load() : null;
       const encode = schemas && o.schema ? schemas.encoder(o.schema) : (v: unknown): Uint8Array => Buffer.from(JSON.stringify(v));
       const vars = ['value', 'key', 'timestamp'];
@@ -102,7 +102,7 @@ export function registerLogCommands(program: Command): void {
       .option('--max <n>', 'at most this many records per partition', '100')
       .option('--schema <ref>', 'decode Avro values with this reader schema'),
   ).action((topic: string, o: LogOptions & { partition?: string; from?: string; max: string; schema?: string }) =>
-    runCommand('log read', o.jsonMetrics, async () => {
+    runCommand('log read', o.jsonMetrics, async ({ print }) => {
       const decode = o.schema ? SchemaRegistry.load().decoder(o.schema) : null;
       const l = EmbeddedLog.open(logDir(o));
       let read = 0;
@@ -124,7 +124,7 @@ export function registerLogCommands(program: Command): void {
               }
             }
             const headers = Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, text(v)]));
-            process.stdout.write(`${JSON.stringify({ partition: p, offset: r.offset, timestamp: r.timestamp, key: r.key ? text(r.key) : null, headers, value })}\n`);
+            print(`${JSON.stringify({ partition: p, offset: r.offset, timestamp: r.timestamp, key: r.key ? text(r.key) : null, headers, value })}\n`);
             read++;
           }
         }

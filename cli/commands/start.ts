@@ -24,7 +24,7 @@ export function registerStartCommand(program: Command): void {
     .option('--readings <n>', 'readings to produce', '200000')
     .option('--json-metrics <path|->', 'write the metrics report')
     .action((o: { dataDir: string; readings: string; jsonMetrics?: string }) =>
-      runCommand('start', o.jsonMetrics, async (timer) => {
+      runCommand('start', o.jsonMetrics, async ({ timer, print }) => {
         const dataDir = path.resolve(o.dataDir);
         fs.rmSync(dataDir, { recursive: true, force: true });
         const schemas = SchemaRegistry.load();
@@ -34,6 +34,7 @@ export function registerStartCommand(program: Command): void {
         for (const s of spec.sinks) if (s.type === 'jsonl' && s.params) s.params.path = path.join(dataDir, path.basename(String(s.params.path)));
 
         const logs = new LogProvider(path.join(dataDir, 'log'));
+        const say = (line: string): void => print(`${line}\n`);
         try {
           const seeded = seedDemoReadings(logs.acquire(), schemas, { readings: Number(o.readings), seed: 7 });
           say(`1. produced ${seeded.records} Avro readings (schema demo.Reading v1) to topic demo.readings: ${seeded.malformed} malformed, ${seeded.late} late`);
@@ -53,8 +54,4 @@ export function registerStartCommand(program: Command): void {
         }
       }),
     );
-}
-
-function say(line: string): void {
-  process.stdout.write(`${line}\n`);
 }

@@ -16,9 +16,9 @@ export function registerTopologyCommands(program: Command): void {
     .option('--schemas <dir>', 'schema directory (default: the bundled schemas/)')
     .option('--json-metrics <path|->', 'write the metrics report')
     .action((file: string, o: CommonOptions) =>
-      runCommand('validate', o.jsonMetrics, async () => {
+      runCommand('validate', o.jsonMetrics, async ({ print }) => {
         const { spec } = loadTopology(file, SchemaRegistry.load(o.schemas));
-        process.stdout.write(`${file}: ok (${spec.sources.length} sources, ${spec.operators?.length ?? 0} operators, ${spec.sinks.length} sinks)\n`);
+        print(`${file}: ok (${spec.sources.length} sources, ${spec.operators?.length ?? 0} operators, ${spec.sinks.length} sinks)\n`);
         return { valid: true, sources: spec.sources.length, operators: spec.operators?.length ?? 0, sinks: spec.sinks.length };
       }),
     );
@@ -31,10 +31,10 @@ export function registerTopologyCommands(program: Command): void {
     .option('--schemas <dir>', 'schema directory')
     .option('--json-metrics <path|->', 'write the metrics report')
     .action((file: string, o: CommonOptions & { json?: boolean }) =>
-      runCommand('describe', o.jsonMetrics, async () => {
+      runCommand('describe', o.jsonMetrics, async ({ print }) => {
         const { spec } = loadTopology(file, SchemaRegistry.load(o.schemas));
         const d = describeTopology(spec);
-        process.stdout.write(o.json ? `${JSON.stringify(d, null, 2)}\n` : `${renderDescription(d)}\n`);
+        print(o.json ? `${JSON.stringify(d, null, 2)}\n` : `${renderDescription(d)}\n`);
         return { nodes: d.nodes.length, edges: d.edges.length };
       }),
     );
@@ -50,7 +50,7 @@ export function registerTopologyCommands(program: Command): void {
     .option('--schemas <dir>', 'schema directory')
     .option('--json-metrics <path|->', 'write the metrics report')
     .action((file: string, o: RunCliOptions) =>
-      runCommand('run', o.jsonMetrics, async (timer) => {
+      runCommand('run', o.jsonMetrics, async ({ timer, print }) => {
         const schemas = SchemaRegistry.load(o.schemas);
         const { spec } = loadTopology(file, schemas);
         const stop = new AbortController();

@@ -50,4 +50,15 @@ test('log produce reports the line of malformed JSON and keeps what came before'
   }
 });
 
+test('with --json-metrics -, stdout holds only the report (human output goes to stderr)', () => {
+  for (const args of [['validate', 'topologies/nexmark/q5.yaml'], ['describe', 'topologies/nexmark/q5.yaml']]) {
+    const r = cli([...args, '--json-metrics', '-']);
+    assert.is(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as { command: string; status: { ok: boolean } };
+    assert.is(report.command, args[0]);
+    assert.ok(report.status.ok);
+    assert.match(r.stderr, args[0] === 'validate' ? 'ok (1 sources' : 'edges:');
+  }
+});
+
 test.run();
