@@ -72,6 +72,8 @@ export interface SourceDefinition {
   /** Formats the source can deliver; the first is the default. */
   readonly formats: readonly SourceFormat[];
   create(params: unknown, ctx: ConnectorContext): SourceConnector;
+  /** The sink for this source's dead letters on its own transport (default: an embedded-log topic). */
+  deadLetterSink?(params: unknown, topic: string, ctx: ConnectorContext): SinkConnector;
 }
 
 export interface SinkDefinition {
@@ -85,7 +87,12 @@ export interface SinkDefinition {
 
 export type SourceFormat = 'object' | 'avro' | 'json' | 'string' | 'bytes';
 
-export function defineSource<P>(def: Omit<SourceDefinition, 'create'> & { create(params: P, ctx: ConnectorContext): SourceConnector }): SourceDefinition {
+export function defineSource<P>(
+  def: Omit<SourceDefinition, 'create' | 'deadLetterSink'> & {
+    create(params: P, ctx: ConnectorContext): SourceConnector;
+    deadLetterSink?(params: P, topic: string, ctx: ConnectorContext): SinkConnector;
+  },
+): SourceDefinition {
   return def as SourceDefinition;
 }
 

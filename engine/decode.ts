@@ -17,6 +17,7 @@ function asBytes(raw: unknown): Uint8Array | null {
  * Returns null when values pass through untouched (the fast path).
  */
 export function createValueDecoder(format: SourceFormat, schemaRef: string | undefined, schemas: SchemaRegistry): ValueDecoder | null {
+  const notBytes = (raw: unknown): string => (raw === null || raw === undefined ? 'value is null (a tombstone)' : 'value is not bytes');
   const validate = schemaRef ? (v: unknown): string[] => schemas.validate(schemaRef, v) : null;
   const checked = (value: unknown): { ok: true; value: unknown } | { ok: false; reason: string } => {
     if (!validate) return { ok: true, value };
@@ -29,13 +30,14 @@ export function createValueDecoder(format: SourceFormat, schemaRef: string | und
       const decode = schemas.decoder(schemaRef);
       return (raw) => {
         const bytes = asBytes(raw);
-        if (!bytes) return { ok: false, reason: 'value is not bytes' };
+        if (!bytes) return { ok: false, reason: notBytes(raw) };
         return decode(bytes);
       };
     }
     case 'json':
       return (raw) => {
         const bytes = asBytes(raw);
+        if (raw === null || raw === undefined) return { ok: false, reason: notBytes(raw) };
         let text: string;
         try {
           text = bytes ? utf8.decode(bytes) : String(raw);

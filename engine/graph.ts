@@ -74,7 +74,9 @@ export async function buildGraph(spec: TopologySpec, services: GraphServices): P
     streams.set(`${s.id}.dlq`, stage.dlq.asObservable());
     if (s.deadLetter) {
       const dlqId = `${s.id}.deadLetter`;
-      const connectorDlq = logSink.create({ topic: s.deadLetter.topic, logDir: s.deadLetter.logDir, format: 'deadLetter' }, ctxFor(dlqId));
+      const connectorDlq = def.deadLetterSink && !s.deadLetter.logDir
+        ? def.deadLetterSink(s.params ?? {}, s.deadLetter.topic, ctxFor(dlqId))
+        : logSink.create({ topic: s.deadLetter.topic, logDir: s.deadLetter.logDir, format: 'deadLetter' }, ctxFor(dlqId));
       const runner = new SinkRunner(dlqId, connectorDlq, metrics.counter('sink_records', { sink: dlqId }, 'records written by a sink'));
       runner.attach(stage.dlq);
       sinks.push({ id: dlqId, connector: connectorDlq, runner });

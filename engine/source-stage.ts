@@ -2,21 +2,11 @@ import { Subject } from 'rxjs';
 import { watermarkBatch, type Batch, type Key } from './batch.ts';
 import type { SourceChunk, SourceConnector } from './connectors.ts';
 import { rawBytes, type ValueDecoder } from './decode.ts';
+import type { DeadLetter } from './dead-letter.ts';
 import type { CompiledExpression } from './expression/index.ts';
 import type { Counter } from './metrics.ts';
 import type { StateStore } from './state.ts';
 import { currentWatermark, newWatermarkState, observe, type WatermarkState } from './watermark.ts';
-
-/** A record that failed to decode or validate, as sent to the dead-letter topic. */
-export interface DeadLetter {
-  reason: string;
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  key: Key | null;
-  raw: Uint8Array;
-}
 
 export interface SourceStageOptions {
   id: string;

@@ -9,6 +9,7 @@ import { createDecoder, createEncoder, type ReadPlan } from './codec.ts';
 import { loadRegistryDir, registryFromEntries } from './load.ts';
 import { label, type Decoder, type RegisteredSchema } from './types.ts';
 import { validateValue } from './validate.ts';
+import { parseAvroSchema } from './avro.ts';
 
 /** The repo's schemas/ folder (this module's folder). */
 export const DEFAULT_SCHEMA_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -89,6 +90,29 @@ export class SchemaRegistry {
       throw new MaasflowError('SCHEMA_NOT_FOUND', `no schema with id ${id}; known ids: ${ids.length ? ids.join(', ') : '(none)'}`);
     }
     return found;
+  }
+
+  hasId(id: number): boolean {
+    return this.byIdMap.has(id);
+  }
+
+  /**
+   * Adds a writer schema fetched from a remote (Confluent-compatible) registry
+   * under its wire id; decoders then resolve data written with it like data
+   * written with a local schema. A local schema with the same id wins.
+   */
+  addWriterSchema(id: number, schema: object, subject?: string): RegisteredSchema {
+    const existing = this.byIdMap.get(id);
+    if (existing) return existing;
+    let type: RegisteredSchema['type'];
+    try {
+      type = parseAvroSchema(schema);
+    } catch (err) {
+      throw new MaasflowError('SCHEMA_INVALID', `remote schema id ${id} is not valid Avro: ${(err as Error).message}`, { cause: err });
+    }
+    const entry: RegisteredSchema = { id, subject: subject ?? (type.name ?? `remote.${id}`), version: 0, file: `remote:${id}`, type };
+    this.byIdMap.set(id, entry);
+    return entry;
   }
 
   /** "nexmark.Bid" (latest), "nexmark.Bid@2" or "nexmark.Bid@latest". */

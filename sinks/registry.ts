@@ -3,6 +3,7 @@ import { blackholeSink } from './blackhole/index.ts';
 import { jsonlSink } from './jsonl/index.ts';
 import { logSink } from './log/index.ts';
 import { stdoutSink } from './stdout/index.ts';
+import { kafkaSink } from './kafka/index.ts';
 
 /** Every sink type a topology may name (DuckDB, Kafka and SSE register here too). */
 const sinks = new Map<string, SinkDefinition>();
@@ -18,4 +19,4 @@ export function sinkTypes(): string[] {
   return [...sinks.keys()].sort();
 }
 
-for (const def of [blackholeSink, jsonlSink, logSink, stdoutSink]) registerSink(def);
+for (const def of [blackholeSink, jsonlSink, kafkaSink, logSink, stdoutSink]) registerSink(def);

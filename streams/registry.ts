@@ -2,6 +2,7 @@ import type { SourceDefinition } from '../engine/connectors.ts';
 import { logSource } from './connectors/log/index.ts';
 import { nexmarkSource } from './connectors/nexmark/index.ts';
 import { replaySource } from './connectors/replay/index.ts';
+import { kafkaSource } from './connectors/kafka/index.ts';
 
 /** Every source type a topology may name (Kafka registers here too). */
 const sources = new Map<string, SourceDefinition>();
@@ -17,4 +18,4 @@ export function sourceTypes(): string[] {
   return [...sources.keys()].sort();
 }
 
-for (const def of [logSource, nexmarkSource, replaySource]) registerSource(def);
+for (const def of [kafkaSource, logSource, nexmarkSource, replaySource]) registerSource(def);

@@ -1,22 +1,19 @@
 import { defineSink } from '../../engine/connectors.ts';
 import { MaasflowError } from '../../engine/errors.ts';
 import { durationSchema, parseDuration, type Duration } from '../../engine/duration.ts';
-import type { Batch } from '../../engine/batch.ts';
-import type { DeadLetter } from '../../engine/source-stage.ts';
-import type { EmbeddedLog, LogRecordInput } from '../../streams/log/index.ts';
+import type { EmbeddedLog } from '../../streams/log/index.ts';
+import { recordWriter, VALUE_FORMATS, type ValueFormat } from '../records.ts';
 
 interface LogSinkParams {
   topic: string;
   partitions?: number;
   logDir?: string;
-  format?: 'json' | 'avro' | 'string' | 'bytes' | 'deadLetter';
+  format?: ValueFormat;
   schema?: string;
   /** Topic retention (applied after checkpoints): delete whole old segments by age and/or size per partition. */
   retention?: { time?: Duration; bytes?: number };
   segmentBytes?: number;
 }
-
-type Encoder = (value: unknown) => Uint8Array;
 
 /**
  * Writes to a topic of the embedded log, partitioned by record key (null keys
@@ -34,7 +31,7 @@ export const logSink = defineSink<LogSinkParams>({
       topic: { type: 'string', minLength: 1 },
       partitions: { type: 'integer', minimum: 1, maximum: 4096 },
       logDir: { type: 'string' },
-      format: { enum: ['json', 'avro', 'string', 'bytes', 'deadLetter'] },
+      format: { enum: VALUE_FORMATS },
       schema: { type: 'string' },
       retention: { type: 'object', additionalProperties: false, properties: { time: durationSchema, bytes: { type: 'integer', minimum: 1 } } },
       segmentBytes: { type: 'integer', minimum: 1024 },
@@ -45,34 +42,8 @@ export const logSink = defineSink<LogSinkParams>({
   schemaRefs: (p) => (p.schema ? [p.schema] : []),
   create(p, ctx) {
     let log: EmbeddedLog;
-    const format = p.format ?? 'json';
-    const encode: Encoder =
-      format === 'avro'
-        ? (v) => ctx.schemas.encode(p.schema!, v)
-        : format === 'string'
-          ? (v) => Buffer.from(String(v), 'utf8')
-          : format === 'bytes'
-            ? (v) => (v instanceof Uint8Array ? v : Buffer.from(String(v), 'utf8'))
-            : (v) => Buffer.from(JSON.stringify(v) ?? 'null', 'utf8');
+    const toRecords = recordWriter(p.format ?? 'json', p.schema, ctx.schemas, ctx.topology);
     const partitionCount = (): number => log.topicConfig(p.topic).partitions;
-
-    const toRecords = (batch: Batch): LogRecordInput[] => {
-      const { values, timestamps, keys } = batch;
-      const out = new Array<LogRecordInput>(values.length);
-      for (let i = 0; i < values.length; i++) {
-        const key = keys === null || keys[i] === null ? null : Buffer.from(String(keys[i]), 'utf8');
-        if (format === 'deadLetter') {
-          const d = values[i] as DeadLetter;
-          out[i] = {
-            key,
-            value: d.raw,
-            timestamp: d.timestamp,
-            headers: { 'dlq.reason': d.reason, 'dlq.topic': d.topic, 'dlq.partition': String(d.partition), 'dlq.offset': String(d.offset), 'dlq.source': ctx.topology },
-          };
-        } else out[i] = { key, value: encode(values[i]), timestamp: timestamps[i]! };
-      }
-      return out;
-    };
 
     return {
       async open(restore) {

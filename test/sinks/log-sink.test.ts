@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import type { Batch, Key } from '../../engine/batch.ts';
 import type { ConnectorContext, Position, SinkConnector } from '../../engine/connectors.ts';
 import { MaasflowError } from '../../engine/errors.ts';
-import type { DeadLetter } from '../../engine/source-stage.ts';
+import type { DeadLetter } from '../../engine/dead-letter.ts';
 import { readSchemaId } from '../../schemas/index.ts';
 import { logSink } from '../../sinks/log/index.ts';
 import { partitionForKey, type EmbeddedLog, type LogRecord } from '../../streams/log/index.ts';
