@@ -6,6 +6,13 @@ import type { SchemaRegistry } from '../schemas/index.ts';
 export type ValueFormat = 'json' | 'avro' | 'string' | 'bytes' | 'deadLetter';
 export const VALUE_FORMATS: readonly ValueFormat[] = ['json', 'avro', 'string', 'bytes', 'deadLetter'];
 
+/** Params every byte-oriented sink takes for its value format (an avro format needs a schema). */
+export const valueFormatParams = {
+  properties: { format: { enum: VALUE_FORMATS }, schema: { type: 'string' } },
+  if: { properties: { format: { const: 'avro' } }, required: ['format'] },
+  then: { required: ['schema'] },
+} as const;
+
 export interface OutRecord { key: Buffer | null; value: Uint8Array; timestamp: number; headers?: Record<string, string> }
 
 /** Converts a batch into keyed byte records for a log or Kafka topic. */

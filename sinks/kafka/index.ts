@@ -1,7 +1,7 @@
 import { CompressionTypes, type Producer } from 'kafkajs';
 import { defineSink } from '../../engine/connectors.ts';
 import { createKafka, kafkaClientSchema, type KafkaClientParams } from '../../streams/connectors/kafka/client.ts';
-import { recordWriter, VALUE_FORMATS, type ValueFormat } from '../records.ts';
+import { recordWriter, valueFormatParams, type ValueFormat } from '../records.ts';
 
 export interface KafkaSinkParams extends KafkaClientParams {
   topic: string;
@@ -33,14 +33,13 @@ export const kafkaSink = defineSink<KafkaSinkParams>({
     properties: {
       ...kafkaClientSchema,
       topic: { type: 'string', minLength: 1 },
-      format: { enum: VALUE_FORMATS },
-      schema: { type: 'string' },
+      ...valueFormatParams.properties,
       acks: { enum: [-1, 0, 1] },
       compression: { enum: ['none', 'gzip'] },
       timeout: { type: 'integer', minimum: 1 },
     },
-    if: { properties: { format: { const: 'avro' } }, required: ['format'] },
-    then: { required: ['schema'] },
+    if: valueFormatParams.if,
+    then: valueFormatParams.then,
   },
   schemaRefs: (p) => (p.schema ? [p.schema] : []),
   create(p, ctx) {

@@ -2,7 +2,7 @@ import { defineSink } from '../../engine/connectors.ts';
 import { MaasflowError } from '../../engine/errors.ts';
 import { durationSchema, parseDuration, type Duration } from '../../engine/duration.ts';
 import type { EmbeddedLog } from '../../streams/log/index.ts';
-import { recordWriter, VALUE_FORMATS, type ValueFormat } from '../records.ts';
+import { recordWriter, valueFormatParams, type ValueFormat } from '../records.ts';
 
 interface LogSinkParams {
   topic: string;
@@ -31,13 +31,12 @@ export const logSink = defineSink<LogSinkParams>({
       topic: { type: 'string', minLength: 1 },
       partitions: { type: 'integer', minimum: 1, maximum: 4096 },
       logDir: { type: 'string' },
-      format: { enum: VALUE_FORMATS },
-      schema: { type: 'string' },
+      ...valueFormatParams.properties,
       retention: { type: 'object', additionalProperties: false, properties: { time: durationSchema, bytes: { type: 'integer', minimum: 1 } } },
       segmentBytes: { type: 'integer', minimum: 1024 },
     },
-    if: { properties: { format: { const: 'avro' } }, required: ['format'] },
-    then: { required: ['schema'] },
+    if: valueFormatParams.if,
+    then: valueFormatParams.then,
   },
   schemaRefs: (p) => (p.schema ? [p.schema] : []),
   create(p, ctx) {

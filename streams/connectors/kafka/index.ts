@@ -1,5 +1,5 @@
+import { chunkOf } from '../chunk.ts';
 import type { Consumer, EachBatchPayload, KafkaMessage, Admin } from 'kafkajs';
-import type { Key } from '../../../engine/batch.ts';
 import { defineSource, type Position, type SourceChunk } from '../../../engine/connectors.ts';
 import { MaasflowError } from '../../../engine/errors.ts';
 import { HttpSchemaFetcher } from '../../../schemas/http-registry.ts';
@@ -28,7 +28,6 @@ export interface KafkaSourceParams extends KafkaClientParams {
 interface KafkaPosition { offsets: Record<string, number>; cursor: number }
 
 const REBALANCE_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR_FOR_GROUP', 'NOT_COORDINATOR']);
-const utf8 = new TextDecoder();
 
 /**
  * A Kafka topic through kafkajs, behind the same poll interface as the
@@ -179,24 +178,11 @@ export const kafkaSource = defineSource<KafkaSourceParams>({
         }
         if (n > 0) cursor = (cursor + 1) % n;
         if (fetcher && taken.length > 0) await fetcher.ensure(taken.map(([, m]) => m.value));
-        const m = taken.length;
-        const values = new Array<unknown>(m);
-        const timestamps = new Float64Array(m);
-        const keys = new Array<Key | null>(m);
-        const partitions = new Int32Array(m);
-        const offsets = new Float64Array(m);
-        for (let i = 0; i < m; i++) {
-          const [part, msg] = taken[i]!;
-          values[i] = msg.value;
-          timestamps[i] = Number(msg.timestamp);
-          keys[i] = msg.key === null ? null : utf8.decode(msg.key);
-          partitions[i] = part;
-          offsets[i] = Number(msg.offset);
-        }
+        const records = taken.map(([partition, msg]) => ({ partition, offset: Number(msg.offset), key: msg.key, value: msg.value, timestamp: Number(msg.timestamp) }));
         const at = (part: number): number => next.get(part) ?? startOffsets.get(part) ?? 0;
         const lagging = assigned.filter((part) => buffers.size(part) > 0 || at(part) < (highWatermark.get(part) ?? endOffsets.get(part) ?? 0));
-        const end = p.stopAtEnd === true && joined && m === 0 && assigned.every((part) => buffers.size(part) === 0 && at(part) >= (endOffsets.get(part) ?? 0));
-        return { values, timestamps, keys, partitions, offsets, topic: p.topic, lagging, end };
+        const end = p.stopAtEnd === true && joined && records.length === 0 && assigned.every((part) => buffers.size(part) === 0 && at(part) >= (endOffsets.get(part) ?? 0));
+        return chunkOf(records, p.topic, lagging, end);
       },
       position(): Position {
         const offsets: Record<string, number> = {};

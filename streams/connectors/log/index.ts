@@ -1,5 +1,5 @@
+import { chunkOf } from '../chunk.ts';
 import { defineSource, type Position, type SourceChunk } from '../../../engine/connectors.ts';
-import type { Key } from '../../../engine/batch.ts';
 import type { EmbeddedLog, LogRecord } from '../../log/index.ts';
 
 interface LogSourceParams {
@@ -12,7 +12,6 @@ interface LogSourceParams {
 
 interface LogPosition { offsets: Record<string, number>; cursor: number }
 
-const utf8 = new TextDecoder();
 
 /**
  * Reads a topic of the embedded log. Partitions are read in a fixed rotation
@@ -75,22 +74,8 @@ export const logSource = defineSource<LogSourceParams>({
           }
         }
         if (n > 0) pos.cursor = (pos.cursor + 1) % n;
-        const m = records.length;
-        const values = new Array<unknown>(m);
-        const timestamps = new Float64Array(m);
-        const keys = new Array<Key | null>(m);
-        const parts = new Int32Array(m);
-        const offsets = new Float64Array(m);
-        for (let i = 0; i < m; i++) {
-          const r = records[i]!;
-          values[i] = r.value;
-          timestamps[i] = r.timestamp;
-          keys[i] = r.key === null ? null : utf8.decode(r.key);
-          parts[i] = r.partition;
-          offsets[i] = r.offset;
-        }
         const lagging = partitions.filter((part) => (pos.offsets[part] ?? 0) < log.endOffset(p.topic, part));
-        return { values, timestamps, keys, partitions: parts, offsets, topic: p.topic, lagging, end: p.stopAtEnd === true && m === 0 && lagging.length === 0 };
+        return chunkOf(records, p.topic, lagging, p.stopAtEnd === true && records.length === 0 && lagging.length === 0);
       },
       position: (): Position => ({ offsets: { ...pos.offsets }, cursor: pos.cursor }),
       commit(position) {
