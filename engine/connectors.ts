@@ -36,6 +36,46 @@ export interface ConnectorContext {
   readonly logs: LogProvider;
   readonly schemas: SchemaRegistry;
   readonly metrics: MetricsRegistry;
+  /**
+   * `perPartition`: the runtime keeps one task (operator graph and state) per
+   * source partition; a partition-owning source holds newly assigned
+   * partitions back until `startPartition` (see SourceConnector).
+   */
+  readonly tasks?: TaskMode;
+}
+
+export type TaskMode = 'single' | 'perPartition';
+
+/** The state of one task (source partition) at a checkpoint, with the offset it corresponds to. */
+export interface TaskSnapshot {
+  task: number;
+  /** Next offset of the task's partition: records before it are reflected in `state`. */
+  offset: number;
+  epoch: number;
+  /** Topology fingerprint: a snapshot of another topology is never restored. */
+  fingerprint: string;
+  state: Uint8Array;
+}
+
+/**
+ * Where task snapshots live so that any process of a group can take a
+ * partition over (Kafka: a compacted topic keyed by task).
+ */
+export interface TaskStateBackend {
+  open(): Promise<void>;
+  /** The newest snapshot of a task, after catching up with everything written so far. */
+  load(task: number): Promise<TaskSnapshot | undefined>;
+  /** Durably stores the snapshots (all acknowledged before this resolves). */
+  save(snapshots: readonly TaskSnapshot[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The partitions a group-managed source owns now; `pending` ones wait for `startPartition`. */
+export interface PartitionAssignment {
+  readonly assigned: readonly number[];
+  readonly pending: readonly number[];
+  /** A rebalance is under way: owned partitions may be revoked (no records are delivered meanwhile). */
+  readonly rebalancing: boolean;
 }
 
 /** Transport-neutral source: the embedded log, Kafka, a file replay and generators all look like this. */
@@ -48,6 +88,10 @@ export interface SourceConnector {
   /** Called after a checkpoint is durable: commit offsets to the consumer group. */
   commit(position: Position): Promise<void> | void;
   close(): Promise<void> | void;
+  /** Group-managed sources in `perPartition` task mode: what this process owns now. */
+  partitions?(): PartitionAssignment;
+  /** Starts delivering a pending partition at `offset` (undefined: the group's committed offset, else the configured start). */
+  startPartition?(partition: number, offset: number | undefined): Promise<void>;
 }
 
 /**
@@ -74,6 +118,8 @@ export interface SourceDefinition {
   create(params: unknown, ctx: ConnectorContext): SourceConnector;
   /** The sink for this source's dead letters on its own transport (default: an embedded-log topic). */
   deadLetterSink?(params: unknown, topic: string, ctx: ConnectorContext): SinkConnector;
+  /** Shared storage of task snapshots, for sources that support `perPartition` task mode. */
+  taskStateBackend?(params: unknown, ctx: ConnectorContext): TaskStateBackend;
 }
 
 export interface SinkDefinition {
@@ -88,9 +134,10 @@ export interface SinkDefinition {
 export type SourceFormat = 'object' | 'avro' | 'json' | 'string' | 'bytes';
 
 export function defineSource<P>(
-  def: Omit<SourceDefinition, 'create' | 'deadLetterSink'> & {
+  def: Omit<SourceDefinition, 'create' | 'deadLetterSink' | 'taskStateBackend'> & {
     create(params: P, ctx: ConnectorContext): SourceConnector;
     deadLetterSink?(params: P, topic: string, ctx: ConnectorContext): SinkConnector;
+    taskStateBackend?(params: P, ctx: ConnectorContext): TaskStateBackend;
   },
 ): SourceDefinition {
   return def as SourceDefinition;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { merge, type Observable } from 'rxjs';
+import { merge, type Observable, type Subscription } from 'rxjs';
 import type { Batch } from './batch.ts';
-import type { ConnectorContext, SinkConnector, SourceConnector } from './connectors.ts';
+import type { ConnectorContext, SinkConnector, SourceConnector, SourceDefinition } from './connectors.ts';
 import { createValueDecoder } from './decode.ts';
 import { parseDuration } from './duration.ts';
 import { MaasflowError } from './errors.ts';
@@ -27,102 +27,141 @@ export interface GraphServices {
   schemas: SchemaRegistry;
   logs: LogProvider;
   metrics: MetricsRegistry;
-  state: StateRegistry;
   dataDir: string;
 }
 
-export interface BuiltSource { id: string; connector: SourceConnector; stage: SourceStage }
+export interface BuiltSource { id: string; connector: SourceConnector; definition: SourceDefinition; params: unknown; ended: boolean }
 export interface BuiltSink { id: string; connector: SinkConnector; runner: SinkRunner }
 export interface BuiltOperator { id: string; op: BatchOperator; wired: WiredNode }
 
+/**
+ * One instance of the topology's operators with its own state: the whole
+ * job in `single` task mode, one source partition in `perPartition` mode.
+ * Its source stages take the records the runtime polled; its outputs feed
+ * the shared sinks.
+ */
+export interface Task {
+  readonly id: string;
+  readonly state: StateRegistry;
+  readonly stages: ReadonlyMap<string, SourceStage>;
+  readonly operators: readonly BuiltOperator[];
+  /** Detaches the task from the sinks and drops its graph (its state goes with it). */
+  dispose(): void;
+}
+
 export interface Graph {
   sources: BuiltSource[];
-  operators: BuiltOperator[];
   sinks: BuiltSink[];
   /** Hash of the structure a checkpoint depends on. */
   fingerprint: string;
+  createTask(id: string, state: StateRegistry): Promise<Task>;
 }
 
 /**
- * Compiles a validated topology into a live RxJS graph: one SourceStage per
- * source (ports `out`, `dlq`), one wired operator per operator, one
- * SinkRunner per sink, plus an embedded-log sink per dead-letter topic.
+ * Compiles a validated topology: source and sink connectors (plus a sink per
+ * dead-letter topic) are built once and shared; `createTask` wires an RxJS
+ * graph of source stages (ports `out`, `dlq`) and operators into them.
  */
 export async function buildGraph(spec: TopologySpec, services: GraphServices): Promise<Graph> {
-  const { metrics, state } = services;
-  const ctxFor = (id: string): ConnectorContext => ({ topology: spec.name, id, dataDir: services.dataDir, logs: services.logs, schemas: services.schemas, metrics });
-  const streams = new Map<string, Observable<Batch>>();
+  const { metrics } = services;
+  const tasks = spec.runtime?.tasks ?? 'single';
+  const ctxFor = (id: string): ConnectorContext => ({ topology: spec.name, id, dataDir: services.dataDir, logs: services.logs, schemas: services.schemas, metrics, tasks });
+  const sinkRunner = (id: string, connector: SinkConnector): SinkRunner => new SinkRunner(id, connector, metrics.counter('sink_records', { sink: id }, 'records written by a sink'));
   const sources: BuiltSource[] = [];
   const sinks: BuiltSink[] = [];
-  const operators: BuiltOperator[] = [];
+  const deadLetterSinks = new Map<string, SinkRunner>();
 
   for (const s of spec.sources) {
-    const def = sourceDefinition(s.type)!;
-    const connector = def.create(s.params ?? {}, ctxFor(s.id));
-    const stage = new SourceStage({
-      id: s.id,
-      connector,
-      decoder: createValueDecoder(s.format ?? def.formats[0]!, s.schema, services.schemas),
-      eventTime: s.eventTime ? compileExpression(s.eventTime, { variables: RECORD_VARIABLES }) : null,
-      maxOutOfOrderness: parseDuration(s.maxOutOfOrderness ?? 0, `sources/${s.id}/maxOutOfOrderness`),
-      watermarks: state.store<'wm', WatermarkState>(`source:${s.id}`, '__watermark'),
-      records: metrics.counter('source_records', { source: s.id }, 'records delivered by a source after decoding'),
-      deadLetters: metrics.counter('dead_letters', { source: s.id }, 'records sent to the dead-letter topic'),
-    });
-    sources.push({ id: s.id, connector, stage });
-    streams.set(`${s.id}.out`, stage.out.asObservable());
-    streams.set(`${s.id}.dlq`, stage.dlq.asObservable());
+    const definition = sourceDefinition(s.type)!;
+    const params = s.params ?? {};
+    sources.push({ id: s.id, connector: definition.create(params, ctxFor(s.id)), definition, params, ended: false });
     if (s.deadLetter) {
       const dlqId = `${s.id}.deadLetter`;
-      const connectorDlq = def.deadLetterSink && !s.deadLetter.logDir
-        ? def.deadLetterSink(s.params ?? {}, s.deadLetter.topic, ctxFor(dlqId))
+      const connector = definition.deadLetterSink && !s.deadLetter.logDir
+        ? definition.deadLetterSink(params, s.deadLetter.topic, ctxFor(dlqId))
         : logSink.create({ topic: s.deadLetter.topic, logDir: s.deadLetter.logDir, format: 'deadLetter' }, ctxFor(dlqId));
-      const runner = new SinkRunner(dlqId, connectorDlq, metrics.counter('sink_records', { sink: dlqId }, 'records written by a sink'));
-      runner.attach(stage.dlq);
-      sinks.push({ id: dlqId, connector: connectorDlq, runner });
+      const runner = sinkRunner(dlqId, connector);
+      deadLetterSinks.set(s.id, runner);
+      sinks.push({ id: dlqId, connector, runner });
     }
   }
-
-  const lookup = (ref: string): Observable<Batch> => {
-    const { id, port } = parseRef(ref);
-    const stream = streams.get(`${id}.${port}`);
-    if (!stream) throw new MaasflowError('RUNTIME', `internal: stream ${id}.${port} was not built`);
-    return stream;
-  };
-
-  const byId = new Map((spec.operators ?? []).map((o) => [o.id, o]));
-  for (const id of topologicalOrder(spec)) {
-    const o = byId.get(id)!;
-    const def = operatorDefinition(o.type)!;
-    const params = o.params ?? {};
-    const op = await def.create(params, {
-      id,
-      store: <K, V>(name: string) => state.store<K, V>(id, name),
-      counter: (name, help) => metrics.counter(name, { operator: id }, help),
-    });
-    const ports = def.ports(params);
-    const wired = wireOperator({
-      op,
-      inputs: inputsOf(o).map(lookup),
-      ports,
-      watermarks: state.store<'wm', NodeWatermarks>(id, '__watermarks'),
-      recordsIn: metrics.counter('operator_records_in', { operator: id }, 'records into an operator'),
-      recordsOut: metrics.counter('operator_records_out', { operator: id }, 'records out of an operator (all ports)'),
-    });
-    for (const [port, stream] of wired.ports) streams.set(`${id}.${port}`, stream);
-    operators.push({ id, op, wired });
-  }
-
+  const sinkRunners = new Map<string, SinkRunner>();
   for (const s of spec.sinks) {
-    const def = sinkDefinition(s.type)!;
-    const connector = def.create(s.params ?? {}, ctxFor(s.id));
-    const runner = new SinkRunner(s.id, connector, metrics.counter('sink_records', { sink: s.id }, 'records written by a sink'));
-    const inputs = inputsOf(s).map(lookup);
-    runner.attach(inputs.length === 1 ? inputs[0]! : merge(...inputs));
+    const connector = sinkDefinition(s.type)!.create(s.params ?? {}, ctxFor(s.id));
+    const runner = sinkRunner(s.id, connector);
+    sinkRunners.set(s.id, runner);
     sinks.push({ id: s.id, connector, runner });
   }
 
-  return { sources, operators, sinks, fingerprint: fingerprint(spec) };
+  const createTask = async (taskId: string, state: StateRegistry): Promise<Task> => {
+    const streams = new Map<string, Observable<Batch>>();
+    const stages = new Map<string, SourceStage>();
+    const operators: BuiltOperator[] = [];
+    const attached: Subscription[] = [];
+    for (const s of spec.sources) {
+      const def = sourceDefinition(s.type)!;
+      const stage = new SourceStage({
+        id: s.id,
+        decoder: createValueDecoder(s.format ?? def.formats[0]!, s.schema, services.schemas),
+        eventTime: s.eventTime ? compileExpression(s.eventTime, { variables: RECORD_VARIABLES }) : null,
+        maxOutOfOrderness: parseDuration(s.maxOutOfOrderness ?? 0, `sources/${s.id}/maxOutOfOrderness`),
+        watermarks: state.store<'wm', WatermarkState>(`source:${s.id}`, '__watermark'),
+        records: metrics.counter('source_records', { source: s.id }, 'records delivered by a source after decoding'),
+        deadLetters: metrics.counter('dead_letters', { source: s.id }, 'records sent to the dead-letter topic'),
+      });
+      stages.set(s.id, stage);
+      streams.set(`${s.id}.out`, stage.out.asObservable());
+      streams.set(`${s.id}.dlq`, stage.dlq.asObservable());
+      const dlq = deadLetterSinks.get(s.id);
+      if (dlq) attached.push(dlq.attach(stage.dlq));
+    }
+
+    const lookup = (ref: string): Observable<Batch> => {
+      const { id, port } = parseRef(ref);
+      const stream = streams.get(`${id}.${port}`);
+      if (!stream) throw new MaasflowError('RUNTIME', `internal: stream ${id}.${port} was not built`);
+      return stream;
+    };
+
+    const byId = new Map((spec.operators ?? []).map((o) => [o.id, o]));
+    for (const id of topologicalOrder(spec)) {
+      const o = byId.get(id)!;
+      const def = operatorDefinition(o.type)!;
+      const params = o.params ?? {};
+      const op = await def.create(params, {
+        id,
+        store: <K, V>(name: string) => state.store<K, V>(id, name),
+        counter: (name, help) => metrics.counter(name, { operator: id }, help),
+      });
+      const wired = wireOperator({
+        op,
+        inputs: inputsOf(o).map(lookup),
+        ports: def.ports(params),
+        watermarks: state.store<'wm', NodeWatermarks>(id, '__watermarks'),
+        recordsIn: metrics.counter('operator_records_in', { operator: id }, 'records into an operator'),
+        recordsOut: metrics.counter('operator_records_out', { operator: id }, 'records out of an operator (all ports)'),
+      });
+      for (const [port, stream] of wired.ports) streams.set(`${id}.${port}`, stream);
+      operators.push({ id, op, wired });
+    }
+
+    for (const s of spec.sinks) {
+      const inputs = inputsOf(s).map(lookup);
+      attached.push(sinkRunners.get(s.id)!.attach(inputs.length === 1 ? inputs[0]! : merge(...inputs)));
+    }
+    return {
+      id: taskId,
+      state,
+      stages,
+      operators,
+      dispose() {
+        for (const a of attached) a.unsubscribe();
+        for (const o of operators) o.wired.subscription.unsubscribe();
+      },
+    };
+  };
+
+  return { sources, sinks, fingerprint: fingerprint(spec), createTask };
 }
 
 export function fingerprint(spec: TopologySpec): string {

@@ -4,11 +4,12 @@ import type { SchemaRegistry } from '../schemas/index.ts';
 import { LogProvider } from '../streams/log-provider.ts';
 import type { TopologySpec } from '../topologies/spec.ts';
 import { CheckpointStore } from './checkpoint.ts';
-import type { Position } from './connectors.ts';
+import type { Position, SourceChunk, TaskStateBackend } from './connectors.ts';
 import { parseDuration } from './duration.ts';
 import { MaasflowError } from './errors.ts';
-import { buildGraph, type Graph } from './graph.ts';
+import { buildGraph, type BuiltSource, type Graph, type Task } from './graph.ts';
 import { MetricsRegistry } from './metrics.ts';
+import { PartitionTasks } from './partition-tasks.ts';
 import { StateRegistry } from './state.ts';
 
 export interface RunOptions {
@@ -67,13 +68,17 @@ export async function runTopology(spec: TopologySpec, options: RunOptions): Prom
   const interval = options.checkpointIntervalMs ?? parseDuration(spec.checkpoint?.interval ?? '2s', 'checkpoint.interval');
   const idlePoll = parseDuration(spec.runtime?.idlePoll ?? '50ms', 'runtime.idlePoll');
   const checkpoints = metrics.counter('checkpoints', {}, 'checkpoints completed');
+  const rebalanceCheckpoints = metrics.counter('rebalance_checkpoints', {}, 'checkpoints taken when a rebalance started (task state handed over)');
   const retentionDeleted = metrics.counter('log_segments_deleted', {}, 'log segment files removed by retention');
 
   let graph: Graph | undefined;
+  let main: Task | undefined;
+  let partitioned: PartitionTasks | undefined;
+  let backend: TaskStateBackend | undefined;
   let epoch = 0;
   let restoredFrom: number | null = null;
   try {
-    graph = await buildGraph(spec, { schemas: options.schemas, logs, metrics, state, dataDir });
+    graph = await buildGraph(spec, { schemas: options.schemas, logs, metrics, dataDir });
     const g = graph;
     if (options.fresh) store.clear();
     const cp = store.load();
@@ -82,12 +87,27 @@ export async function runTopology(spec: TopologySpec, options: RunOptions): Prom
     }
     for (const s of g.sinks) await s.connector.open(cp?.sinks[s.id]);
     if (cp) {
-      state.restore(cp.state);
-      for (const o of g.operators) o.op.onRestore?.();
       epoch = cp.epoch;
       restoredFrom = cp.epoch;
     }
-    for (const s of g.sources) await s.connector.open(cp?.sources[s.id]);
+    if (spec.runtime?.tasks === 'perPartition') {
+      // positions and state live with the tasks (shared backend), not in this process's checkpoint
+      const src = g.sources[0]!;
+      backend = src.definition.taskStateBackend!(src.params, { topology: spec.name, id: src.id, dataDir, logs, schemas: options.schemas, metrics, tasks: 'perPartition' });
+      await backend.open();
+      partitioned = new PartitionTasks(g, src, backend, {
+        restored: metrics.counter('tasks_restored', {}, 'tasks restored from a snapshot when their partition was assigned'),
+        released: metrics.counter('tasks_released', {}, 'tasks dropped when their partition was revoked'),
+      });
+      await src.connector.open(undefined);
+    } else {
+      main = await g.createTask('main', state);
+      if (cp) {
+        state.restore(cp.state);
+        for (const o of main.operators) o.op.onRestore?.();
+      }
+      for (const s of g.sources) await s.connector.open(cp?.sources[s.id]);
+    }
 
     const failure = (): unknown => g.sinks.find((s) => s.runner.hasFailed)?.runner.error;
     const checkpoint = async (): Promise<void> => {
@@ -96,6 +116,7 @@ export async function runTopology(spec: TopologySpec, options: RunOptions): Prom
       const sources: Record<string, Position> = {};
       for (const s of g.sources) sources[s.id] = s.connector.position();
       epoch++;
+      if (partitioned) await backend!.save(partitioned.snapshots(sources[g.sources[0]!.id]!, epoch));
       store.save({ version: 1, topology: spec.name, fingerprint: g.fingerprint, epoch, createdAt: Date.now(), sources, sinks, state: state.snapshot() });
       for (const s of g.sources) await s.connector.commit(sources[s.id]!);
       checkpoints.inc();
@@ -103,26 +124,51 @@ export async function runTopology(spec: TopologySpec, options: RunOptions): Prom
       retentionDeleted.inc(logs.enforceRetention());
       options.onCheckpoint?.(epoch);
     };
+    const deliver = (s: BuiltSource, chunk: SourceChunk): void => {
+      if (partitioned) {
+        if (chunk.values.length > 0) partitioned.dispatch(chunk);
+        if (chunk.end) partitioned.finish();
+      } else {
+        const stage = main!.stages.get(s.id)!;
+        stage.push(chunk);
+        if (chunk.end) stage.finish();
+      }
+      if (chunk.end) s.ended = true;
+    };
 
     // A baseline checkpoint records where the sinks start, so a crash before the first interval is undone too.
     if (!cp) await checkpoint();
     let lastCheckpoint = performance.now();
     let lastYield = lastCheckpoint;
-    let active = g.sources.filter((s) => !s.stage.ended);
+    let active = g.sources.filter((s) => !s.ended);
+    let handedOver = false;
     while (active.length > 0 && !options.signal?.aborted) {
       // synchronous sources and sinks never wait: let timers and signal handlers (SIGINT, abort) run now and then
       if (performance.now() - lastYield >= 20) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         lastYield = performance.now();
       }
+      if (partitioned) {
+        // state of partitions about to be revoked is checkpointed once per rebalance, then released by sync()
+        const rebalancing = partitioned.rebalancing();
+        if (rebalancing && !handedOver) {
+          await checkpoint();
+          lastCheckpoint = performance.now();
+          rebalanceCheckpoints.inc();
+        }
+        handedOver = rebalancing;
+        await partitioned.sync();
+      }
       let delivered = 0;
       for (const s of active) {
-        delivered += await s.stage.pollOnce(batchSize);
+        const chunk = await s.connector.poll(batchSize);
+        delivered += chunk.values.length;
+        deliver(s, chunk);
         for (const k of g.sinks) await k.runner.waitBelow(maxInFlight);
         const err = failure();
         if (err !== undefined) throw err;
       }
-      active = active.filter((s) => !s.stage.ended);
+      active = active.filter((s) => !s.ended);
       if (performance.now() - lastCheckpoint >= interval) {
         await checkpoint();
         lastCheckpoint = performance.now();
@@ -132,7 +178,7 @@ export async function runTopology(spec: TopologySpec, options: RunOptions): Prom
     const err = failure();
     if (err !== undefined) throw err;
     await checkpoint();
-    const completed = g.sources.every((s) => s.stage.ended);
+    const completed = g.sources.every((s) => s.ended);
     const cpu = process.cpuUsage(cpu0);
     return {
       topology: spec.name,
@@ -151,10 +197,12 @@ export async function runTopology(spec: TopologySpec, options: RunOptions): Prom
   } finally {
     if (graph) {
       for (const s of graph.sinks) s.runner.detach();
-      for (const o of graph.operators) o.wired.subscription.unsubscribe();
+      main?.dispose();
+      partitioned?.disposeAll();
       for (const s of graph.sinks) await s.connector.close();
       for (const s of graph.sources) await s.connector.close();
     }
+    await backend?.close();
     if (ownsLogs) logs.closeAll();
   }
 }

@@ -14,18 +14,27 @@ export class SinkRunner {
   private failure: unknown = undefined;
   private failed = false;
   private waiters: { limit: number; resolve: () => void }[] = [];
-  private subscription: Subscription | undefined;
-  completed = false;
+  private readonly subscriptions = new Set<Subscription>();
+  private completedStreams = 0;
 
   constructor(readonly id: string, private readonly sink: SinkConnector, private readonly records: Counter) {}
 
-  attach(stream: Observable<Batch>): void {
-    this.subscription = stream.subscribe({
+  /** Feeds the sink from a stream (one per task); unsubscribe to detach that stream only. */
+  attach(stream: Observable<Batch>): Subscription {
+    const subscription = stream.subscribe({
       next: (batch) => this.enqueue(batch),
       error: (err: unknown) => this.fail(err),
-      complete: () => { this.completed = true; },
+      complete: () => { this.completedStreams++; },
     });
+    if (!subscription.closed) {
+      this.subscriptions.add(subscription);
+      subscription.add(() => this.subscriptions.delete(subscription));
+    }
+    return subscription;
   }
+
+  /** Every attached stream completed (and at least one was attached). */
+  get completed(): boolean { return this.completedStreams > 0 && this.subscriptions.size === 0; }
 
   get error(): unknown { return this.failed ? this.failure : undefined; }
   get hasFailed(): boolean { return this.failed; }
@@ -43,7 +52,9 @@ export class SinkRunner {
     return this.sink.flush();
   }
 
-  detach(): void { this.subscription?.unsubscribe(); }
+  detach(): void {
+    for (const s of [...this.subscriptions]) s.unsubscribe();
+  }
 
   private enqueue(batch: Batch): void {
     if (batch.values.length === 0 || this.failed) return;

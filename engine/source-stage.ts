@@ -1,6 +1,6 @@
 import { Subject } from 'rxjs';
 import { watermarkBatch, type Batch, type Key } from './batch.ts';
-import type { SourceChunk, SourceConnector } from './connectors.ts';
+import type { SourceChunk } from './connectors.ts';
 import { rawBytes, type ValueDecoder } from './decode.ts';
 import type { DeadLetter } from './dead-letter.ts';
 import type { CompiledExpression } from './expression/index.ts';
@@ -10,7 +10,6 @@ import { currentWatermark, newWatermarkState, observe, type WatermarkState } fro
 
 export interface SourceStageOptions {
   id: string;
-  connector: SourceConnector;
   decoder: ValueDecoder | null;
   eventTime: CompiledExpression | null;
   maxOutOfOrderness: number;
@@ -20,10 +19,11 @@ export interface SourceStageOptions {
 }
 
 /**
- * The head of a topology: polls its connector, decodes values, extracts event
- * time, advances the watermark, and emits one batch on `out` (and one on
- * `dlq` when records failed) per poll. A bounded source ends with a
- * +Infinity watermark so every window fires.
+ * The head of a topology (of one task): takes the records a poll of its
+ * source delivered, decodes values, extracts event time, advances the
+ * watermark, and emits one batch on `out` (and one on `dlq` when records
+ * failed) per chunk. A bounded source ends with a +Infinity watermark so
+ * every window fires.
  */
 export class SourceStage {
   readonly out = new Subject<Batch>();
@@ -31,15 +31,6 @@ export class SourceStage {
   ended = false;
 
   constructor(private readonly o: SourceStageOptions) {}
-
-  /** Polls once; returns the number of records the poll delivered (good + dead). */
-  async pollOnce(maxRecords: number): Promise<number> {
-    const chunk = await this.o.connector.poll(maxRecords);
-    const n = chunk.values.length;
-    if (n > 0) this.emit(chunk);
-    if (chunk.end) this.finish();
-    return n;
-  }
 
   finish(): void {
     if (this.ended) return;
@@ -49,7 +40,8 @@ export class SourceStage {
     this.dlq.complete();
   }
 
-  private emit(chunk: SourceChunk): void {
+  push(chunk: SourceChunk): void {
+    if (chunk.values.length === 0) return;
     const { decoder, eventTime } = this.o;
     const n = chunk.values.length;
     let values = chunk.values;

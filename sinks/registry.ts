@@ -1,11 +1,12 @@
 import type { SinkDefinition } from '../engine/connectors.ts';
 import { blackholeSink } from './blackhole/index.ts';
+import { duckdbSink } from './duckdb/index.ts';
 import { jsonlSink } from './jsonl/index.ts';
 import { logSink } from './log/index.ts';
 import { stdoutSink } from './stdout/index.ts';
 import { kafkaSink } from './kafka/index.ts';
 
-/** Every sink type a topology may name (DuckDB, Kafka and SSE register here too). */
+/** Every sink type a topology may name (SSE registers here too). */
 const sinks = new Map<string, SinkDefinition>();
 
 export function registerSink(def: SinkDefinition): void {
@@ -19,4 +20,4 @@ export function sinkTypes(): string[] {
   return [...sinks.keys()].sort();
 }
 
-for (const def of [blackholeSink, jsonlSink, kafkaSink, logSink, stdoutSink]) registerSink(def);
+for (const def of [blackholeSink, duckdbSink, jsonlSink, kafkaSink, logSink, stdoutSink]) registerSink(def);

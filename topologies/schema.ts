@@ -24,6 +24,7 @@ export const topologySchema = {
         batchSize: { type: 'integer', minimum: 1, maximum: 1_000_000 },
         maxInFlightBatches: { type: 'integer', minimum: 1, maximum: 1024 },
         idlePoll: durationSchema,
+        tasks: { enum: ['single', 'perPartition'] },
       },
     },
     checkpoint: { type: 'object', additionalProperties: false, properties: { interval: durationSchema, dir: { type: 'string' } } },

@@ -1,5 +1,5 @@
 import type { Duration } from '../engine/duration.ts';
-import type { SourceFormat } from '../engine/connectors.ts';
+import type { SourceFormat, TaskMode } from '../engine/connectors.ts';
 
 /** A topology definition file, as parsed (after schema validation). */
 export interface TopologySpec {
@@ -7,7 +7,13 @@ export interface TopologySpec {
   description?: string;
   /** Declared parallelism (see README: one task per process; scale-out is by partitions across processes). */
   parallelism?: number;
-  runtime?: { batchSize?: number; maxInFlightBatches?: number; idlePoll?: Duration };
+  runtime?: {
+    batchSize?: number;
+    maxInFlightBatches?: number;
+    idlePoll?: Duration;
+    /** `perPartition`: one task (operators + state) per source partition, handed over between processes of a group. */
+    tasks?: TaskMode;
+  };
   checkpoint?: { interval?: Duration; dir?: string };
   sources: SourceSpec[];
   operators?: OperatorSpec[];

@@ -86,6 +86,15 @@ function checkSemantics(spec: TopologySpec, src: SourceFile, schemas: SchemaRegi
     if (s.eventTime) checkExpr(s.eventTime, RECORD_VARIABLES, ['sources', i, 'eventTime']);
     ports.set(s.id, ['out', 'dlq']);
   });
+  if (spec.runtime?.tasks === 'perPartition') {
+    // a task is one partition of one source; co-partitioned multi-topic tasks are not supported (yet)
+    if (spec.sources.length !== 1) {
+      errors.push(src.error('TOPOLOGY_BAD_PARAMS', ['runtime', 'tasks'], `tasks "perPartition" needs exactly one source (this topology has ${spec.sources.length}): a task is one partition of that source`));
+    } else {
+      const def = sourceDefinition(spec.sources[0]!.type);
+      if (def && !def.taskStateBackend) errors.push(src.error('TOPOLOGY_BAD_PARAMS', ['runtime', 'tasks'], `tasks "perPartition" needs a group-managed source (kafka); source type "${def.type}" has no partition assignment`));
+    }
+  }
 
   operators.forEach((o, i) => {
     claim(o.id, 'operators', i);

@@ -1,10 +1,11 @@
 import { chunkOf } from '../chunk.ts';
-import type { Consumer, EachBatchPayload, KafkaMessage, Admin } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { defineSource, type Position, type SourceChunk } from '../../../engine/connectors.ts';
 import { MaasflowError } from '../../../engine/errors.ts';
 import { HttpSchemaFetcher } from '../../../schemas/http-registry.ts';
 import { createKafka, kafkaClientSchema, type KafkaClientParams } from './client.ts';
 import { PartitionBuffers } from './partition-buffers.ts';
+import { KafkaTaskState } from './task-state.ts';
 import { kafkaSink } from '../../../sinks/kafka/index.ts';
 
 export interface KafkaSourceParams extends KafkaClientParams {
@@ -19,6 +20,10 @@ export interface KafkaSourceParams extends KafkaClientParams {
   maxBufferedRecords?: number;
   /** Confluent-compatible Schema Registry for writer schemas not in the local registry. */
   schemaRegistry?: { url: string; username?: string; password?: string };
+  /** perPartition task mode: compacted topic of task snapshots (default GROUP.state). */
+  stateTopic?: string;
+  /** How often a consumer that stopped on a non-retriable error is recreated before the source fails (default 5). */
+  maxConsumerRestarts?: number;
   sessionTimeout?: number;
   heartbeatInterval?: number;
   rebalanceTimeout?: number;
@@ -57,6 +62,8 @@ export const kafkaSource = defineSource<KafkaSourceParams>({
         required: ['url'],
         properties: { url: { type: 'string', minLength: 1 }, username: { type: 'string' }, password: { type: 'string' } },
       },
+      stateTopic: { type: 'string', minLength: 1 },
+      maxConsumerRestarts: { type: 'integer', minimum: 0 },
       sessionTimeout: { type: 'integer', minimum: 1 },
       heartbeatInterval: { type: 'integer', minimum: 1 },
       rebalanceTimeout: { type: 'integer', minimum: 1 },
@@ -67,13 +74,28 @@ export const kafkaSource = defineSource<KafkaSourceParams>({
     const { brokers, clientId, ssl, sasl, connectionTimeout, requestTimeout, retry } = p;
     return kafkaSink.create({ brokers, clientId, ssl, sasl, connectionTimeout, requestTimeout, retry, topic, format: 'deadLetter' }, ctx);
   },
+  taskStateBackend(p, ctx) {
+    const group = groupOf(p, ctx.topology, ctx.id);
+    return new KafkaTaskState({
+      kafka: createKafka(p, `maasflow-${ctx.topology}`),
+      topic: p.stateTopic ?? `${group}.state`,
+      readerGroup: `${group}.state-reader`,
+      sessionTimeout: p.sessionTimeout,
+      heartbeatInterval: p.heartbeatInterval,
+      maxWaitTimeInMs: p.maxWaitTimeInMs,
+    });
+  },
   create(p, ctx) {
-    const group = p.group ?? `${ctx.topology}.${ctx.id}`;
+    const group = groupOf(p, ctx.topology, ctx.id);
+    const tasks = ctx.tasks === 'perPartition';
+    const restarts = ctx.metrics.counter('kafka_consumer_restarts', { source: ctx.id }, 'kafka consumers recreated after a non-retriable error');
     const maxBuffered = p.maxBufferedRecords ?? 20_000;
     const fetcher = p.schemaRegistry ? new HttpSchemaFetcher(p.schemaRegistry, ctx.schemas) : null;
     let consumer: Consumer | undefined;
     let admin: Admin | undefined;
     let assigned: number[] = [];
+    /** perPartition mode: assigned partitions waiting for the runtime to restore their task (paused, not delivered) */
+    const pending = new Set<number>();
     let joined = false;
     let failure: unknown;
     let cursor = 0;
@@ -93,16 +115,38 @@ export const kafkaSource = defineSource<KafkaSourceParams>({
       (partition) => consumer?.resume([{ topic: p.topic, partitions: [partition] }]),
     );
 
-    const onAssign = (partitions: number[]): void => {
+    const forget = (part: number): void => {
+      buffers.drop(part);
+      next.delete(part);
+      expected.delete(part);
+      pending.delete(part);
+    };
+
+    /** member id of the last assignment, and whether a rebalance is under way (task mode) */
+    let member: string | undefined;
+    let fenced = false;
+
+    const onAssign = (partitions: number[], memberId: string): void => {
       const now = new Set(partitions);
-      for (const part of assigned) {
-        if (now.has(part)) continue;
-        buffers.drop(part);
-        next.delete(part);
-        expected.delete(part);
-      }
+      // a new member id means this process was out of the group (session expired, consumer recreated): others may
+      // have owned and advanced its partitions meanwhile, so in task mode every partition is restored again
+      const continuous = member === undefined || memberId === member;
+      member = memberId;
+      fenced = false;
+      const before = new Set(tasks && !continuous ? [] : assigned);
+      for (const part of assigned) if (!now.has(part)) forget(part);
       assigned = [...now].sort((a, b) => a - b);
+      if (tasks) {
+        // new partitions wait until the runtime restored their task (startPartition); retained ones continue
+        const fresh = assigned.filter((part) => !before.has(part) || pending.has(part));
+        for (const part of fresh) {
+          forget(part);
+          pending.add(part);
+        }
+        if (fresh.length > 0) consumer!.pause([{ topic: p.topic, partitions: fresh }]);
+      }
       for (const part of assigned) {
+        if (pending.has(part)) continue;
         // a retained partition continues at the engine's position (kafkajs would go back to the last commit);
         // at the first assignment, a partition the checkpoint knows starts at its offset; any other starts
         // where kafkajs puts it: the group's committed offset, else startFrom
@@ -119,7 +163,7 @@ export const kafkaSource = defineSource<KafkaSourceParams>({
 
     const eachBatch = async ({ batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<void> => {
       const part = batch.partition;
-      if (isStale() || !assigned.includes(part)) return;
+      if (isStale() || !assigned.includes(part) || pending.has(part)) return;
       highWatermark.set(part, Number(batch.highWatermark));
       const from = expected.get(part);
       for (const m of batch.messages) {
@@ -132,6 +176,66 @@ export const kafkaSource = defineSource<KafkaSourceParams>({
       if (batch.messages.length > 0) resolveOffset(batch.lastOffset());
       buffers.checkHigh(part);
       await heartbeat();
+    };
+
+    let restartsLeft = p.maxConsumerRestarts ?? 5;
+    let stopping = false;
+    const startConsumer = async (kafka: Kafka): Promise<void> => {
+      const c = kafka.consumer({
+        groupId: group,
+        sessionTimeout: p.sessionTimeout,
+        heartbeatInterval: p.heartbeatInterval,
+        rebalanceTimeout: p.rebalanceTimeout,
+        maxWaitTimeInMs: p.maxWaitTimeInMs,
+        allowAutoTopicCreation: false,
+      });
+      consumer = c;
+      c.on(c.events.GROUP_JOIN, (e) => {
+        if (consumer === c) onAssign(e.payload.memberAssignment[p.topic] ?? [], e.payload.memberId);
+      });
+      // stop handing out records once a rebalance starts, so a partition moving away is not processed here
+      // while its new owner already restores it (eager rebalance: kafkajs has no revoke callback)
+      c.on(c.events.REBALANCING, () => {
+        if (consumer === c && tasks) fenced = true;
+      });
+      c.on(c.events.CRASH, (e) => {
+        if (consumer !== c || stopping) return;
+        // out of the group until the next join (whose generation then is not continuous)
+        if (tasks) fenced = true;
+        if (e.payload.restart) return;
+        if (restartsLeft-- <= 0) {
+          failure = e.payload.error;
+          return;
+        }
+        // kafkajs gives up on some protocol errors (e.g. INVALID_REQUEST from a broker mid-rebalance): rejoin with a new consumer
+        restarts.inc();
+        void c.disconnect().catch(() => undefined).then(() => startConsumer(kafka)).catch((err: unknown) => { failure = err; });
+      });
+      await c.connect();
+      await c.subscribe({ topics: [p.topic], fromBeginning: p.startFrom !== 'latest' });
+      await c.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+    };
+
+    /** Where a partition without a task snapshot starts: the group's committed offset, else startFrom. */
+    const initialOffset = async (part: number): Promise<number> => {
+      const committed = await admin!.fetchOffsets({ groupId: group, topics: [p.topic] });
+      const c = committed.flatMap((t) => t.partitions).find((x) => x.partition === part);
+      if (c && Number(c.offset) >= 0) return Number(c.offset);
+      const ends = await admin!.fetchTopicOffsets(p.topic);
+      const e = ends.find((x) => x.partition === part);
+      return Number((p.startFrom === 'latest' ? e?.high : e?.low) ?? 0);
+    };
+
+    /** stopAtEnd in a group: partitions other members own count as done once the group committed their end offsets. */
+    let groupCheckedAt = 0;
+    const othersDone = async (): Promise<boolean> => {
+      const others = [...endOffsets.keys()].filter((part) => !assigned.includes(part));
+      if (others.length === 0) return true;
+      if (Date.now() - groupCheckedAt < 500) return false;
+      groupCheckedAt = Date.now();
+      const committed = await admin!.fetchOffsets({ groupId: group, topics: [p.topic] });
+      const at = new Map(committed.flatMap((t) => t.partitions).map((x) => [x.partition, Number(x.offset)]));
+      return others.every((part) => (at.get(part) ?? -1) >= (endOffsets.get(part) ?? 0));
     };
 
     return {
@@ -148,29 +252,16 @@ export const kafkaSource = defineSource<KafkaSourceParams>({
         for (const t of committed) for (const c of t.partitions) if (Number(c.offset) >= 0) committedByPartition.set(c.partition, Number(c.offset));
         startOffsets = new Map(offsets.map((o) => [o.partition, committedByPartition.get(o.partition) ?? Number(p.startFrom === 'latest' ? o.high : o.low)]));
         endOffsets = new Map(offsets.map((o) => [o.partition, Number(o.high)]));
-        consumer = kafka.consumer({
-          groupId: group,
-          sessionTimeout: p.sessionTimeout,
-          heartbeatInterval: p.heartbeatInterval,
-          rebalanceTimeout: p.rebalanceTimeout,
-          maxWaitTimeInMs: p.maxWaitTimeInMs,
-          allowAutoTopicCreation: false,
-        });
-        consumer.on(consumer.events.GROUP_JOIN, (e) => onAssign(e.payload.memberAssignment[p.topic] ?? []));
-        consumer.on(consumer.events.CRASH, (e) => {
-          if (!e.payload.restart) failure = e.payload.error;
-        });
-        await consumer.connect();
-        await consumer.subscribe({ topics: [p.topic], fromBeginning: p.startFrom !== 'latest' });
-        await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+        await startConsumer(kafka);
       },
       async poll(max): Promise<SourceChunk> {
         if (failure !== undefined) throw new MaasflowError('RUNTIME', `kafka consumer of ${p.topic} stopped: ${(failure as Error).message ?? String(failure)}`, { cause: failure, retriable: true });
         const taken: [number, KafkaMessage][] = [];
-        const n = assigned.length;
+        const started = fenced ? [] : assigned.filter((part) => !pending.has(part));
+        const n = started.length;
         const share = Math.max(1, Math.ceil(max / Math.max(1, n)));
         for (let k = 0; k < n && taken.length < max; k++) {
-          const part = assigned[(cursor + k) % n]!;
+          const part = started[(cursor + k) % n]!;
           const got = buffers.take(part, Math.min(share, max - taken.length));
           if (got.length === 0) continue;
           for (const m of got) taken.push([part, m]);
@@ -180,8 +271,10 @@ export const kafkaSource = defineSource<KafkaSourceParams>({
         if (fetcher && taken.length > 0) await fetcher.ensure(taken.map(([, m]) => m.value));
         const records = taken.map(([partition, msg]) => ({ partition, offset: Number(msg.offset), key: msg.key, value: msg.value, timestamp: Number(msg.timestamp) }));
         const at = (part: number): number => next.get(part) ?? startOffsets.get(part) ?? 0;
-        const lagging = assigned.filter((part) => buffers.size(part) > 0 || at(part) < (highWatermark.get(part) ?? endOffsets.get(part) ?? 0));
-        const end = p.stopAtEnd === true && joined && records.length === 0 && assigned.every((part) => buffers.size(part) === 0 && at(part) >= (endOffsets.get(part) ?? 0));
+        const lagging = started.filter((part) => buffers.size(part) > 0 || at(part) < (highWatermark.get(part) ?? endOffsets.get(part) ?? 0));
+        const end = p.stopAtEnd === true && joined && records.length === 0 && pending.size === 0
+          && assigned.every((part) => buffers.size(part) === 0 && at(part) >= (endOffsets.get(part) ?? 0))
+          && (await othersDone());
         return chunkOf(records, p.topic, lagging, end);
       },
       position(): Position {
@@ -206,13 +299,32 @@ export const kafkaSource = defineSource<KafkaSourceParams>({
           if (!isRebalanceError(err)) throw err;
         }
       },
+      partitions() {
+        return { assigned, pending: [...pending], rebalancing: fenced };
+      },
+      async startPartition(part, offset) {
+        if (!pending.has(part)) return;
+        const at = offset ?? (await initialOffset(part));
+        if (!pending.has(part)) return; // revoked meanwhile
+        pending.delete(part);
+        buffers.drop(part);
+        next.set(part, at);
+        expected.set(part, at);
+        consumer!.seek({ topic: p.topic, partition: part, offset: String(at) });
+        consumer!.resume([{ topic: p.topic, partitions: [part] }]);
+      },
       async close() {
+        stopping = true;
         await consumer?.disconnect();
         await admin?.disconnect();
       },
     };
   },
 });
+
+function groupOf(p: KafkaSourceParams, topology: string, id: string): string {
+  return p.group ?? `${topology}.${id}`;
+}
 
 /** kafkajs wraps protocol errors in retry errors: look down the cause chain for a rebalance error type. */
 function isRebalanceError(err: unknown): boolean {
