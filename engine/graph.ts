@@ -6,6 +6,7 @@ import { createValueDecoder } from './decode.ts';
 import { parseDuration } from './duration.ts';
 import { MaasflowError } from './errors.ts';
 import { compileExpression } from './expression/index.ts';
+import type { InFlight } from './in-flight.ts';
 import type { MetricsRegistry } from './metrics.ts';
 import { wireOperator, type NodeWatermarks, type WiredNode } from './node.ts';
 import type { BatchOperator } from './operator.ts';
@@ -28,6 +29,8 @@ export interface GraphServices {
   logs: LogProvider;
   metrics: MetricsRegistry;
   dataDir: string;
+  /** Unfinished batches of asynchronous operators (checkpoints wait for none). */
+  inFlight?: InFlight;
 }
 
 export interface BuiltSource { id: string; connector: SourceConnector; definition: SourceDefinition; params: unknown; ended: boolean }
@@ -140,6 +143,7 @@ export async function buildGraph(spec: TopologySpec, services: GraphServices): P
         watermarks: state.store<'wm', NodeWatermarks>(id, '__watermarks'),
         recordsIn: metrics.counter('operator_records_in', { operator: id }, 'records into an operator'),
         recordsOut: metrics.counter('operator_records_out', { operator: id }, 'records out of an operator (all ports)'),
+        inFlight: services.inFlight,
       });
       for (const [port, stream] of wired.ports) streams.set(`${id}.${port}`, stream);
       operators.push({ id, op, wired });

@@ -24,8 +24,13 @@ export interface OperatorContext {
  * a restart in stores from `ctx.store` (nowhere else).
  */
 export interface BatchOperator<I = unknown, O = unknown> {
-  /** `input` is the index of the input the batch came from (joins, merges). */
-  process(batch: Batch<I>, input: number, out: Output<O>, watermarkBefore: number): void;
+  /**
+   * `input` is the index of the input the batch came from (joins, merges).
+   * An operator that must wait (a database, a model) returns a promise: the
+   * node processes its next batch only after it settles, its outputs go out
+   * when it resolves, and checkpoints wait for it.
+   */
+  process(batch: Batch<I>, input: number, out: Output<O>, watermarkBefore: number): void | Promise<void>;
   /** Called when the combined input watermark advanced, after the batch that advanced it. */
   onWatermark?(watermark: number, out: Output<O>): void;
   /** Called once after a restore, before any batch, so derived indexes can be rebuilt from stores. */

@@ -8,6 +8,7 @@ import type { Position, SourceChunk, TaskStateBackend } from './connectors.ts';
 import { parseDuration } from './duration.ts';
 import { MaasflowError } from './errors.ts';
 import { buildGraph, type BuiltSource, type Graph, type Task } from './graph.ts';
+import { InFlight } from './in-flight.ts';
 import { MetricsRegistry } from './metrics.ts';
 import { PartitionTasks } from './partition-tasks.ts';
 import { StateRegistry } from './state.ts';
@@ -62,6 +63,7 @@ export async function runTopology(spec: TopologySpec, options: RunOptions): Prom
   const logs = options.logs ?? new LogProvider(path.join(dataDir, 'log'));
   const metrics = new MetricsRegistry();
   const state = new StateRegistry();
+  const inFlight = new InFlight();
   const store = new CheckpointStore(path.resolve(options.checkpointDir ?? spec.checkpoint?.dir ?? path.join(dataDir, 'checkpoints', spec.name)));
   const batchSize = options.batchSize ?? spec.runtime?.batchSize ?? 4096;
   const maxInFlight = options.maxInFlightBatches ?? spec.runtime?.maxInFlightBatches ?? 4;
@@ -78,7 +80,7 @@ export async function runTopology(spec: TopologySpec, options: RunOptions): Prom
   let epoch = 0;
   let restoredFrom: number | null = null;
   try {
-    graph = await buildGraph(spec, { schemas: options.schemas, logs, metrics, dataDir });
+    graph = await buildGraph(spec, { schemas: options.schemas, logs, metrics, dataDir, inFlight });
     const g = graph;
     if (options.fresh) store.clear();
     const cp = store.load();
@@ -111,6 +113,10 @@ export async function runTopology(spec: TopologySpec, options: RunOptions): Prom
 
     const failure = (): unknown => g.sinks.find((s) => s.runner.hasFailed)?.runner.error;
     const checkpoint = async (): Promise<void> => {
+      // every record before the source positions must have left the operators (asynchronous ones included)
+      await inFlight.below(0);
+      const err = failure();
+      if (err !== undefined) throw err;
       const sinks: Record<string, Position> = {};
       for (const s of g.sinks) sinks[s.id] = await s.runner.flush();
       const sources: Record<string, Position> = {};
@@ -164,6 +170,7 @@ export async function runTopology(spec: TopologySpec, options: RunOptions): Prom
         const chunk = await s.connector.poll(batchSize);
         delivered += chunk.values.length;
         deliver(s, chunk);
+        await inFlight.below(maxInFlight);
         for (const k of g.sinks) await k.runner.waitBelow(maxInFlight);
         const err = failure();
         if (err !== undefined) throw err;
