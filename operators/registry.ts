@@ -9,6 +9,7 @@ import { mapOperator } from './core/map.ts';
 import { mergeOperator } from './core/merge.ts';
 import { sessionWindowOperator } from './core/session-window.ts';
 import { windowOperator } from './core/window.ts';
+import { MAAS_OPERATORS } from './maas/pipeline.ts';
 
 /** Every operator type a topology file may name. Later stages (MaaS, stats, QMPT) register here. */
 const operators = new Map<string, OperatorDefinition>();
@@ -26,6 +27,6 @@ export function operatorTypes(): string[] {
   return [...operators.keys()].sort();
 }
 
-for (const def of [mapOperator, filterOperator, flatMapOperator, keyByOperator, branchOperator, mergeOperator, aggregateOperator, windowOperator, sessionWindowOperator, joinOperator]) {
+for (const def of [mapOperator, filterOperator, flatMapOperator, keyByOperator, branchOperator, mergeOperator, aggregateOperator, windowOperator, sessionWindowOperator, joinOperator, ...MAAS_OPERATORS]) {
   registerOperator(def);
 }
