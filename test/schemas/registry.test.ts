@@ -16,13 +16,14 @@ const auction = {
 };
 
 test('the shipped registry loads', () => {
-  assert.equal(registry.subjects(), ['demo.Reading', 'nexmark.Auction', 'nexmark.Bid', 'nexmark.Person']);
+  assert.equal(registry.subjects(), ['demo.Reading', 'maas.PipelineRunEvent', 'nexmark.Auction', 'nexmark.Bid', 'nexmark.Person']);
   assert.equal(registry.schemas().map((s) => [s.id, s.subject, s.version, s.file]), [
     [1, 'nexmark.Person', 1, 'nexmark/Person.v1.avsc'],
     [2, 'nexmark.Auction', 1, 'nexmark/Auction.v1.avsc'],
     [3, 'nexmark.Bid', 1, 'nexmark/Bid.v1.avsc'],
     [4, 'demo.Reading', 1, 'demo/Reading.v1.avsc'],
     [5, 'demo.Reading', 2, 'demo/Reading.v2.avsc'],
+    [6, 'maas.PipelineRunEvent', 1, 'maas/PipelineRunEvent.v1.avsc'],
   ]);
   assert.ok(registry.has('nexmark.Bid'));
   assert.not.ok(registry.has('nexmark.Bidd'));
