@@ -5,6 +5,7 @@ import { printTable, writeResults, type BenchRow } from './result.ts';
 const BENCHES: Record<string, () => Promise<{ run(): Promise<BenchRow[]> }>> = {
   nexmark: () => import('./nexmark.ts'),
   kafka: () => import('./kafka.ts'),
+  sensor: () => import('./sensor.ts'),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

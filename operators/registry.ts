@@ -9,6 +9,7 @@ import { mapOperator } from './core/map.ts';
 import { mergeOperator } from './core/merge.ts';
 import { sessionWindowOperator } from './core/session-window.ts';
 import { windowOperator } from './core/window.ts';
+import { sensorOperator } from './sensor/sensor.ts';
 import { MAAS_OPERATORS } from './maas/pipeline.ts';
 
 /** Every operator type a topology file may name. Later stages (MaaS, stats, QMPT) register here. */
@@ -27,6 +28,6 @@ export function operatorTypes(): string[] {
   return [...operators.keys()].sort();
 }
 
-for (const def of [mapOperator, filterOperator, flatMapOperator, keyByOperator, branchOperator, mergeOperator, aggregateOperator, windowOperator, sessionWindowOperator, joinOperator, ...MAAS_OPERATORS]) {
+for (const def of [mapOperator, filterOperator, flatMapOperator, keyByOperator, branchOperator, mergeOperator, aggregateOperator, windowOperator, sessionWindowOperator, joinOperator, sensorOperator, ...MAAS_OPERATORS]) {
   registerOperator(def);
 }

@@ -1,11 +1,12 @@
 import path from 'node:path';
-import { BIGINT, DuckDBDataChunk, DuckDBVector, quotedIdentifier as q, type DuckDBAppender, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
-import type { Batch } from '../../engine/batch.ts';
+import { quotedIdentifier as q, type DuckDBConnection } from '@duckdb/node-api';
 import { defineSink } from '../../engine/connectors.ts';
 import { MaasflowError } from '../../engine/errors.ts';
+import { ChunkFiller, declaredColumns, SEQ } from './columns.ts';
 import { acquireInstance, type InstanceLease } from './instances.ts';
 import { columnsDdl, ensureTable, qualified, type TableSpec } from './table.ts';
-import { BadValue, COLUMN_TYPE_PATTERN, columnType, describeValue, type ColumnType } from './types.ts';
+import { COLUMN_TYPE_PATTERN } from './types.ts';
+import { AppendWriter, UpsertWriter, type TableWriter } from './writers.ts';
 
 export interface DuckdbSinkParams {
   /** The DuckDB database file (created if missing). */
@@ -24,17 +25,7 @@ export interface DuckdbSinkParams {
 
 const IDENTIFIER = '^[A-Za-z_][A-Za-z0-9_]*$';
 const FIELD = '^(\\$key|\\$timestamp|[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*)$';
-/** Staging-only column that orders the rows written between two flushes (upsert: the last one of a key wins). */
-const SEQ = 'maasflow_seq';
 const STAGING = 'maasflow_staging';
-
-interface Column {
-  readonly name: string;
-  readonly type: ColumnType;
-  readonly isKey: boolean;
-  /** The raw value for record i of a batch; throws BadValue when the path cannot be read. */
-  readonly read: (batch: Batch, i: number) => unknown;
-}
 
 /**
  * Writes records as rows of a DuckDB table, one column per declared column.
@@ -42,10 +33,11 @@ interface Column {
  * Rows written between two flushes reach the file atomically at flush (the
  * engine's checkpoint), so a crash before it leaves none of them in the
  * file. `append` mode appends with DuckDB's Appender (data chunks) directly
- * into the table inside a transaction that flush commits. `upsert` mode
- * appends into a TEMP staging table, and flush runs, in one transaction,
- * `INSERT OR REPLACE INTO table SELECT ... FROM staging` keeping the last
- * staged row of each key, then empties the staging table.
+ * into the table inside a transaction that flush commits (writers.ts,
+ * AppendWriter). `upsert` mode does the same while every key is new, and
+ * falls back to a TEMP staging table upserted with `INSERT OR REPLACE ...`
+ * (the last row of each key wins) when a key is already there (writers.ts,
+ * UpsertWriter).
  *
  * Delivery: the checkpoint stores the number of rows committed. DuckDB
  * commits at flush, just before the engine saves its checkpoint; if the
@@ -87,15 +79,12 @@ export const duckdbSink = defineSink<DuckdbSinkParams>({
     const upsert = p.mode === 'upsert';
     const key = p.key ?? [];
     const columns = declaredColumns(p, where);
-    const types: DuckDBType[] = columns.map((c) => c.type.vector);
-    if (upsert) types.push(BIGINT);
+    const filler = new ChunkFiller(columns, `${where}: table ${p.table}`);
     const tableSpec = (catalog: string): TableSpec => ({ catalog, table: p.table, columns: columns.map((c) => [c.name, c.type.sql] as const), key });
 
     let lease: InstanceLease | undefined;
     let conn: DuckDBConnection | undefined;
-    let appender: DuckDBAppender | undefined;
-    let upsertSql = '';
-    let inTransaction = false;
+    let writer: TableWriter | undefined;
     let staged = 0;
     let committed = 0;
     let failure: MaasflowError | undefined;
@@ -108,56 +97,24 @@ export const duckdbSink = defineSink<DuckdbSinkParams>({
       return failure;
     };
 
-    const encode = (batch: Batch): (DuckDBValue | null)[][] => {
-      const n = batch.values.length;
-      return columns.map((c) => {
-        const out = new Array<DuckDBValue | null>(n);
-        for (let i = 0; i < n; i++) {
-          let raw: unknown = batch.values[i]; // shown when the value cannot be read at all
-          try {
-            raw = c.read(batch, i);
-            if (raw === null || raw === undefined) {
-              if (c.isKey) throw new BadValue('is part of the primary key and cannot be null');
-              out[i] = null;
-            } else out[i] = c.type.encode(raw);
-          } catch (err) {
-            if (!(err instanceof BadValue)) throw err;
-            const k = batch.keys?.[i];
-            throw new MaasflowError('RECORD_VALIDATE', `${where}: table ${p.table}, column ${c.name} (${c.type.sql}) ${err.message}, got ${describeValue(raw)} (record ${i} of the batch${k == null ? '' : `, key ${JSON.stringify(k)}`})`);
-          }
-        }
-        return out;
-      });
-    };
-
     /**
-     * Drops unflushed rows (never committed), closes the appender and connection, and releases the file.
+     * Drops unflushed rows (never committed), closes the appenders and connection, and releases the file.
      * After a failure (or with `quiet`), errors while tearing down are consequences of one already reported.
      */
     const close = async (quiet = false): Promise<void> => {
-      const errors: unknown[] = [];
-      const attempt = async (step: () => unknown): Promise<void> => {
+      const w = writer;
+      const c = conn;
+      const l = lease;
+      writer = conn = lease = undefined;
+      staged = 0;
+      const errors = w ? await w.discard() : []; // unflushed rows are dropped, not committed
+      for (const step of [() => c?.closeSync(), () => l?.release()]) {
         try {
-          await step();
+          step();
         } catch (err) {
           errors.push(err);
         }
-      };
-      const a = appender;
-      const c = conn;
-      const l = lease;
-      appender = conn = lease = undefined;
-      if (a) {
-        await attempt(() => a.clear()); // unflushed rows are dropped, not committed
-        await attempt(() => a.closeSync());
       }
-      if (c) {
-        if (inTransaction) await attempt(() => c.run('ROLLBACK'));
-        await attempt(() => c.closeSync());
-      }
-      inTransaction = false;
-      staged = 0;
-      if (l) await attempt(() => l.release());
       if (errors.length > 0 && !failure && !quiet) throw new MaasflowError('RUNTIME', `${where}: closing ${file} failed: ${(errors[0] as Error).message}`, { cause: errors[0] });
     };
 
@@ -177,11 +134,13 @@ export const duckdbSink = defineSink<DuckdbSinkParams>({
             const staging = `temp.main.${q(STAGING)}`;
             await conn.run(`CREATE OR REPLACE TEMP TABLE ${q(STAGING)} ${columnsDdl({ ...spec, key: [] }, `, ${q(SEQ)} BIGINT`)}`);
             const names = columns.map((c) => q(c.name)).join(', ');
-            upsertSql =
+            const upsertSql =
               `INSERT OR REPLACE INTO ${qualified(spec)} (${names}) SELECT ${names} FROM ${staging} ` +
               `QUALIFY row_number() OVER (PARTITION BY ${key.map(q).join(', ')} ORDER BY ${q(SEQ)} DESC) = 1; DELETE FROM ${staging}`;
-            appender = await conn.createAppender(STAGING, 'main', 'temp');
-          } else appender = await conn.createAppender(p.table, 'main', catalog);
+            const stagingAppender = await conn.createAppender(STAGING, 'main', 'temp');
+            const fallbacks = ctx.metrics.counter('duckdb_upsert_fallbacks', { sink: ctx.id }, 'upsert intervals whose rows met a key already in the table (or repeated) and were upserted through the staging table');
+            writer = new UpsertWriter({ conn, target: await conn.createAppender(p.table, 'main', catalog), staging: stagingAppender, upsertSql, filler, fallbacks });
+          } else writer = new AppendWriter(conn, await conn.createAppender(p.table, 'main', catalog), filler);
         } catch (err) {
           await close(true); // the engine closes too, but a failed open must not keep the file open in any case
           if (err instanceof MaasflowError) throw err;
@@ -193,19 +152,11 @@ export const duckdbSink = defineSink<DuckdbSinkParams>({
         if (failure) throw failure;
         const n = batch.values.length;
         if (n === 0) return;
-        const cols = encode(batch); // validates every value before anything is appended
-        if (upsert) {
-          const seq = new Array<bigint>(n);
-          for (let i = 0; i < n; i++) seq[i] = BigInt(staged + i);
-          cols.push(seq);
-        }
         try {
-          if (!upsert && !inTransaction) {
-            await conn!.run('BEGIN TRANSACTION');
-            inTransaction = true;
-          }
-          appendChunks(appender!, types, cols, n);
+          await writer!.write(batch);
         } catch (err) {
+          // a bad value appends nothing: the batch is refused, the sink stays usable
+          if (err instanceof MaasflowError && err.code === 'RECORD_VALIDATE') throw err;
           throw fail(`appending ${n} rows failed`, err);
         }
         staged += n;
@@ -213,16 +164,9 @@ export const duckdbSink = defineSink<DuckdbSinkParams>({
 
       async flush() {
         if (failure) throw failure;
-        if (staged === 0 && !inTransaction) return committed;
+        if (staged === 0) return committed;
         try {
-          appender!.flushSync();
-          if (upsert) {
-            await conn!.run('BEGIN TRANSACTION');
-            inTransaction = true;
-            await conn!.run(upsertSql);
-          }
-          await conn!.run('COMMIT');
-          inTransaction = false;
+          await writer!.commit();
         } catch (err) {
           throw fail(`committing ${staged} rows failed`, err);
         }
@@ -235,49 +179,3 @@ export const duckdbSink = defineSink<DuckdbSinkParams>({
     };
   },
 });
-
-function declaredColumns(p: DuckdbSinkParams, where: string): Column[] {
-  const names = Object.keys(p.columns);
-  const known = new Set(names.map((n) => n.toLowerCase()));
-  const check = (list: string[], what: string): void => {
-    const unknown = list.filter((n) => !known.has(n.toLowerCase()));
-    if (unknown.length > 0) throw new MaasflowError('CONFIG', `${where}: ${what} ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not among the columns (${names.join(', ')})`);
-  };
-  check(p.key ?? [], 'key column');
-  check(Object.keys(p.fields ?? {}), 'fields names column');
-  if (known.size !== names.length) throw new MaasflowError('CONFIG', `${where}: column names differ only in case (${names.join(', ')}); DuckDB identifiers are case-insensitive`);
-  if (p.mode === 'upsert' && known.has(SEQ)) throw new MaasflowError('CONFIG', `${where}: column name ${SEQ} is reserved for the upsert staging table`);
-  const keys = new Set((p.key ?? []).map((k) => k.toLowerCase()));
-  return names.map((name) => ({ name, type: columnType(p.columns[name]!), isKey: keys.has(name.toLowerCase()), read: reader(p.fields?.[name] ?? name) }));
-}
-
-function reader(source: string): Column['read'] {
-  if (source === '$key') return (b, i) => (b.keys === null ? null : b.keys[i]);
-  if (source === '$timestamp') return (b, i) => b.timestamps[i];
-  const segments = source.split('.');
-  return (b, i) => {
-    let cur: unknown = b.values[i];
-    if (cur === null || typeof cur !== 'object') throw new BadValue(`reads field ${source} of the record value, which is not an object`);
-    for (const s of segments) {
-      if (cur === null || typeof cur !== 'object') return undefined;
-      cur = (cur as Record<string, unknown>)[s];
-    }
-    return cur;
-  };
-}
-
-/** Appends column-major values as data chunks of DuckDB's vector size (faster than row-by-row appends). */
-function appendChunks(appender: DuckDBAppender, types: DuckDBType[], cols: (DuckDBValue | null)[][], n: number): void {
-  const size = DuckDBVector.standardSize();
-  for (let lo = 0; lo < n; lo += size) {
-    const m = Math.min(size, n - lo);
-    const chunk = DuckDBDataChunk.create(types, m);
-    for (let j = 0; j < types.length; j++) {
-      const vector = chunk.getColumnVector(j);
-      const col = cols[j]!;
-      for (let k = 0; k < m; k++) vector.setItem(k, col[lo + k] ?? null);
-      vector.flush();
-    }
-    appender.appendDataChunk(chunk);
-  }
-}

@@ -9,6 +9,7 @@ import type { Position, SinkConnector } from '../../engine/connectors.ts';
 import { MaasflowError, ValidationErrors, type ErrorCode } from '../../engine/errors.ts';
 import { runTopology } from '../../engine/runtime.ts';
 import { duckdbSink, type DuckdbSinkParams } from '../../sinks/duckdb/index.ts';
+import { DIRECT_ROWS } from '../../sinks/duckdb/writers.ts';
 import { SplitMix32 } from '../../streams/nexmark/prng.ts';
 import { parseTopology } from '../../topologies/validate.ts';
 import { makeContext, rmDir, schemas, tmpDir } from '../streams/connectors/helpers.ts';
@@ -191,6 +192,65 @@ test('upsert: one row per key holding the last value; replaying from an older ch
     await replay.flush();
     await replay.close();
     assert.equal(await query(file, sql), table, 'replayed upserts replace themselves');
+  } finally {
+    rmDir(dir);
+  }
+});
+
+test('upsert: new keys go straight into the table; a key already there or repeated falls back to staging (then backs off); the table is always last-write-wins', async () => {
+  const dir = tmpDir('duckdb-upsert-paths');
+  try {
+    const file = path.join(dir, 'p.duckdb');
+    const ctx = makeContext(dir, 'hist');
+    const sink = duckdbSink.create({ path: file, table: 't', mode: 'upsert', key: ['id'], columns: { id: 'BIGINT', v: 'VARCHAR' } }, ctx);
+    await sink.open(undefined);
+    const fallbacks = (): number => ctx.metrics.total('duckdb_upsert_fallbacks');
+    const want = new Map<number, string>();
+    const interval = async (ids: number[], tag: string): Promise<void> => {
+      // two batches per interval, so a fallback has to stage more than the batch that met the conflict
+      const half = Math.ceil(ids.length / 2);
+      for (const part of [ids.slice(0, half), ids.slice(half)]) await sink.write(batch(part.map((id, i) => ({ id, v: `${tag}-${i}` }))));
+      for (const part of [ids.slice(0, half), ids.slice(half)]) part.forEach((id, i) => want.set(id, `${tag}-${i}`));
+      await sink.flush();
+    };
+    const range = (lo: number, hi: number): number[] => Array.from({ length: hi - lo }, (_, i) => lo + i);
+    await interval(range(0, 100), 'a'); // all new: direct
+    assert.is(fallbacks(), 0);
+    await interval(range(50, 150), 'b'); // 50 keys already in the table: fallback
+    assert.is(fallbacks(), 1);
+    await interval(range(200, 210), 'c'); // staged (backing off), not a conflict
+    await interval(range(300, 310), 'd'); // direct again
+    assert.is(fallbacks(), 1);
+    await interval([400, 401, 400, 402], 'e'); // a key repeated among the new rows: fallback, the later row wins
+    assert.is(fallbacks(), 2);
+    await sink.close();
+    const rows = await query(file, 'SELECT id, v FROM t ORDER BY id');
+    assert.equal(rows, [...want].sort((x, y) => x[0] - y[0]).map(([id, v]) => ({ id: BigInt(id), v })));
+  } finally {
+    rmDir(dir);
+  }
+});
+
+test('upsert: an interval longer than the direct limit stages the rest, and a key written in both parts keeps the last row; a conflict in the direct part is undone whole', async () => {
+  const dir = tmpDir('duckdb-upsert-limit');
+  try {
+    const file = path.join(dir, 'l.duckdb');
+    const ctx = makeContext(dir, 'hist');
+    const sink = duckdbSink.create({ path: file, table: 't', mode: 'upsert', key: ['id'], columns: { id: 'BIGINT', v: 'VARCHAR' } }, ctx);
+    await sink.open(undefined);
+    const n = DIRECT_ROWS + 1000;
+    await sink.write(batch(Array.from({ length: n }, (_, id) => ({ id, v: 'first' }))));
+    await sink.write(batch([{ id: 5, v: 'last' }, { id: n - 1, v: 'last' }]));
+    assert.is(await sink.flush(), n + 2);
+    assert.is(ctx.metrics.total('duckdb_upsert_fallbacks'), 0, 'no conflict: the second part replaced rows of the first');
+    // the next interval's direct part meets a key of the table (7, in its second batch) by the limit check: both batches are staged instead
+    await sink.write(batch(Array.from({ length: 1000 }, (_, i) => ({ id: n + i, v: 'second' }))));
+    await sink.write(batch(Array.from({ length: DIRECT_ROWS - 1000 }, (_, i) => ({ id: i === 0 ? 7 : n + 1000 + i, v: 'second' }))));
+    await sink.flush();
+    assert.is(ctx.metrics.total('duckdb_upsert_fallbacks'), 1);
+    await sink.close();
+    assert.equal(await query(file, "SELECT count(*) AS n, count(*) FILTER (v = 'last') AS last, count(*) FILTER (v = 'second') AS second FROM t"), [{ n: BigInt(n + DIRECT_ROWS - 1), last: 2n, second: BigInt(DIRECT_ROWS) }]);
+    assert.equal(await query(file, 'SELECT v FROM t WHERE id IN (5, 7) ORDER BY id'), [{ v: 'last' }, { v: 'second' }]);
   } finally {
     rmDir(dir);
   }
