@@ -2,14 +2,13 @@ import { createHash } from 'node:crypto';
 import type { Batch } from '../../engine/batch.ts';
 import type { Output } from '../../engine/operator.ts';
 import { defineOperator, type OperatorDefinition } from '../definition.ts';
+import type { PipelineRunEvent, PipelineState } from './events.ts';
 import type { ParamVersion } from './param-source.ts';
 import { acquireMaasServices, type MaasServices } from './services.ts';
 import { analyze, archive, assemble, respond, type StageContext } from './stages.ts';
 import type { RetrievedMemory } from './store.ts';
 import type { ChatRequest, ChatResponse } from './types.ts';
 import { checkChatRequest } from './request-schema.ts';
-
-export type PipelineState = 'NEW' | 'ANALYZING' | 'ANALYZED' | 'ASSEMBLING' | 'READY' | 'RESPONDING' | 'COMPLETED' | 'FAILED';
 
 /** A run as it travels between the stage operators (records of their `out` ports). */
 export interface PipelineRun {
@@ -24,11 +23,11 @@ export interface PipelineRun {
   answer?: string;
   used?: string[];
   /** What a stage without an exit event reported, for the next exit event. */
-  carry?: Record<string, unknown>;
+  carry?: Partial<PipelineRunEvent>;
 }
 
-/** A `pipeline_runs` record (schema maas.PipelineRunEvent@1). */
-export type PipelineRunEvent = Record<string, unknown> & { run_id: string; seq: number; state: PipelineState };
+/** What a stage emits: the run's identity fields plus what the stage reports (the Avro encoder fills the defaults). */
+type EmittedEvent = Pick<PipelineRunEvent, 'run_id' | 'seq' | 'state' | 'at' | 'thread_id' | 'user_id' | 'client_type' | 'param_version'> & Partial<PipelineRunEvent>;
 
 interface StageParams { store: string; params: string; maxAttempts?: number }
 
@@ -48,7 +47,7 @@ export function runIdOf(request: ChatRequest, messageId: string): string {
   return createHash('sha256').update(`${request.thread_id}\0${messageId}`).digest('hex').slice(0, 32);
 }
 
-function event(run: PipelineRun, state: PipelineState, extra: Record<string, unknown> = {}): PipelineRunEvent {
+function event(run: PipelineRun, state: PipelineState, extra: Partial<PipelineRunEvent> = {}): EmittedEvent {
   const r = run.request;
   return {
     run_id: run.run_id,
@@ -87,7 +86,7 @@ function defineStage(o: {
   summary: string;
   enter?: PipelineState;
   exit?: PipelineState;
-  work(run: PipelineRun, ctx: StageContext): Promise<Record<string, unknown>>;
+  work(run: PipelineRun, ctx: StageContext): Promise<Partial<PipelineRunEvent>>;
   /** Instead of passing the run on: what leaves the last stage (the client's answer). */
   finish?(run: PipelineRun, ts: number, out: Output): void;
 }): OperatorDefinition {
@@ -107,13 +106,13 @@ function defineStage(o: {
             const ts = batch.timestamps[i]!;
             if (o.enter) out.push(event(run, o.enter), ts, run.run_id, 'events');
             const stageCtx: StageContext = { store: services.store, embedder: services.embedder, params: run.param_version.params, now: Date.now() };
-            let report: Record<string, unknown> | undefined;
+            let report: Partial<PipelineRunEvent> | undefined;
             let reason = '';
             for (let attempt = 0; attempt < maxAttempts && !report; attempt++) {
               const t0 = performance.now();
               try {
                 report = await o.work(run, stageCtx);
-                run.carry = { ...run.carry, ...report, stage_latency_ms: ((run.carry?.['stage_latency_ms'] as number | undefined) ?? 0) + performance.now() - t0 };
+                run.carry = { ...run.carry, ...report, stage_latency_ms: (run.carry?.stage_latency_ms ?? 0) + performance.now() - t0 };
               } catch (err) {
                 failures.inc();
                 reason = `${o.type}: ${(err as Error).message}`;
