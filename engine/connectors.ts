@@ -74,8 +74,11 @@ export interface TaskStateBackend {
 export interface PartitionAssignment {
   readonly assigned: readonly number[];
   readonly pending: readonly number[];
-  /** A rebalance is under way: owned partitions may be revoked (no records are delivered meanwhile). */
-  readonly rebalancing: boolean;
+  /**
+   * Rebalances started so far (owned partitions may be revoked; no records are delivered until the new
+   * assignment). A count, not a flag, so a rebalance that starts and ends between two looks is still seen.
+   */
+  readonly rebalances: number;
 }
 
 /** Transport-neutral source: the embedded log, Kafka, a file replay and generators all look like this. */

@@ -32,7 +32,7 @@ export class PartitionTasks {
   get size(): number { return this.tasks.size; }
 
   /** A rebalance started: the runtime checkpoints every task now, so a new owner restores the newest state. */
-  rebalancing(): boolean { return this.source.connector.partitions!().rebalancing; }
+  rebalances(): number { return this.source.connector.partitions!().rebalances; }
 
   /** Drops tasks of revoked partitions; restores and starts tasks of newly assigned ones. */
   async sync(): Promise<void> {

@@ -147,7 +147,7 @@ export async function runTopology(spec: TopologySpec, options: RunOptions): Prom
     let lastCheckpoint = performance.now();
     let lastYield = lastCheckpoint;
     let active = g.sources.filter((s) => !s.ended);
-    let handedOver = false;
+    let rebalancesSeen = 0;
     while (active.length > 0 && !options.signal?.aborted) {
       // synchronous sources and sinks never wait: let timers and signal handlers (SIGINT, abort) run now and then
       if (performance.now() - lastYield >= 20) {
@@ -156,13 +156,13 @@ export async function runTopology(spec: TopologySpec, options: RunOptions): Prom
       }
       if (partitioned) {
         // state of partitions about to be revoked is checkpointed once per rebalance, then released by sync()
-        const rebalancing = partitioned.rebalancing();
-        if (rebalancing && !handedOver) {
+        const rebalances = partitioned.rebalances();
+        if (rebalances > rebalancesSeen) {
           await checkpoint();
           lastCheckpoint = performance.now();
           rebalanceCheckpoints.inc();
         }
-        handedOver = rebalancing;
+        rebalancesSeen = rebalances;
         await partitioned.sync();
       }
       let delivered = 0;

@@ -50,7 +50,7 @@ class FakeGroupSource implements SourceConnector {
   }
   commit(): void {}
   close(): void {}
-  partitions(): PartitionAssignment { return { assigned: this.assigned, pending: this.pending, rebalancing: false }; }
+  partitions(): PartitionAssignment { return { assigned: this.assigned, pending: this.pending, rebalances: 0 }; }
   startPartition(p: number, offset: number | undefined): Promise<void> {
     this.started.push([p, offset]);
     this.pending = this.pending.filter((x) => x !== p);

@@ -125,12 +125,20 @@ export const kafkaSource = defineSource<KafkaSourceParams>({
     /** member id of the last assignment, and whether a rebalance is under way (task mode) */
     let member: string | undefined;
     let fenced = false;
+    /** rebalances seen so far: at their start (REBALANCING, a crash) or, when that went unseen, at the join */
+    let rebalances = 0;
+    const fence = (): void => {
+      if (!fenced) rebalances++;
+      fenced = true;
+    };
 
     const onAssign = (partitions: number[], memberId: string): void => {
       const now = new Set(partitions);
       // a new member id means this process was out of the group (session expired, consumer recreated): others may
       // have owned and advanced its partitions meanwhile, so in task mode every partition is restored again
       const continuous = member === undefined || memberId === member;
+      // a rejoin whose start went unseen (detected by a heartbeat) is a rebalance too
+      if (tasks && !fenced && member !== undefined) rebalances++;
       member = memberId;
       fenced = false;
       const before = new Set(tasks && !continuous ? [] : assigned);
@@ -196,12 +204,12 @@ export const kafkaSource = defineSource<KafkaSourceParams>({
       // stop handing out records once a rebalance starts, so a partition moving away is not processed here
       // while its new owner already restores it (eager rebalance: kafkajs has no revoke callback)
       c.on(c.events.REBALANCING, () => {
-        if (consumer === c && tasks) fenced = true;
+        if (consumer === c && tasks) fence();
       });
       c.on(c.events.CRASH, (e) => {
         if (consumer !== c || stopping) return;
         // out of the group until the next join (whose generation then is not continuous)
-        if (tasks) fenced = true;
+        if (tasks) fence();
         if (e.payload.restart) return;
         if (restartsLeft-- <= 0) {
           failure = e.payload.error;
@@ -300,7 +308,7 @@ export const kafkaSource = defineSource<KafkaSourceParams>({
         }
       },
       partitions() {
-        return { assigned, pending: [...pending], rebalancing: fenced };
+        return { assigned, pending: [...pending], rebalances };
       },
       async startPartition(part, offset) {
         if (!pending.has(part)) return;
