@@ -6,6 +6,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<BenchRow[]> }>> = {
   nexmark: () => import('./nexmark.ts'),
   kafka: () => import('./kafka.ts'),
   sensor: () => import('./sensor.ts'),
+  maas: () => import('./maas.ts'),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

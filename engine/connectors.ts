@@ -107,6 +107,8 @@ export interface SinkConnector {
   write(batch: Batch): Promise<void> | void;
   /** Makes everything written durable and returns the position to store in the checkpoint. */
   flush(): Promise<Position> | Position;
+  /** Called once the checkpoint holding `position` is durable: a transactional sink publishes it to read-committed readers. */
+  committed?(position: Position): Promise<void> | void;
   close(): Promise<void> | void;
 }
 

@@ -32,7 +32,14 @@ export type ErrorCode =
   | 'CHECKPOINT_IO'
   | 'CHECKPOINT_MISMATCH'
   | 'RUNTIME'
-  | 'CONFIG';
+  | 'CONFIG'
+  // MaaS entry points
+  | 'REQUEST_INVALID'
+  | 'CHAT_TIMEOUT'
+  | 'CHAT_CLOSED'
+  // Teacher metrics (control/teacher)
+  | 'METRIC_UNKNOWN'
+  | 'METRIC_BAD_ARGUMENT';
 
 export interface ErrorLocation {
   file?: string;

@@ -125,6 +125,7 @@ export async function runTopology(spec: TopologySpec, options: RunOptions): Prom
       if (partitioned) await backend!.save(partitioned.snapshots(sources[g.sources[0]!.id]!, epoch));
       store.save({ version: 1, topology: spec.name, fingerprint: g.fingerprint, epoch, createdAt: Date.now(), sources, sinks, state: state.snapshot() });
       for (const s of g.sources) await s.connector.commit(sources[s.id]!);
+      for (const s of g.sinks) await s.connector.committed?.(sinks[s.id]!);
       checkpoints.inc();
       // retention only ever removes data that is behind a durable checkpoint
       retentionDeleted.inc(logs.enforceRetention());

@@ -1,56 +1,68 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { runTopology } from '../../engine/runtime.ts';
+import { readSensorSummary } from '../../operators/sensor/history.ts';
 import { SchemaRegistry } from '../../schemas/index.ts';
-import { LogProvider } from '../../streams/log-provider.ts';
-import { loadTopology } from '../../topologies/validate.ts';
+import { startMaasService } from '../../server/maas-service.ts';
 import { runCommand } from '../output.ts';
-import { seedDemoReadings } from './demo-data.ts';
+import { describeSensor, emulateOverHttp, parseCount } from './emulate.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+interface StartFlags { dataDir: string; port: string; dialogues: string; seed: string; serve: boolean; keepData?: boolean; jsonMetrics?: string }
 
 /**
- * `npm start`: until the self-learning loop exists, an end-to-end demo of the
- * engine: Avro records on the embedded log (some malformed, some late) through
- * keyBy + event-time windows into JSONL files and a log topic.
+ * `npm start`, the main job as far as it is built: the MaaS (pipeline and
+ * sensor on the embedded log) behind its HTTP API, a seeded emulator run
+ * through that API, the sensor's account of it, then the API keeps serving
+ * until Ctrl-C (or exits with --no-serve).
  */
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
-    .description('run the main job (for now: the engine demo topology, end to end)')
-    .option('--data-dir <dir>', 'where the demo keeps its log, checkpoints and outputs', '.data/demo')
-    .option('--readings <n>', 'readings to produce', '200000')
+    .description('the main job: MaaS + sensor behind the HTTP API, an emulator run through it, then serve')
+    .option('--data-dir <dir>', 'log, checkpoints, memory store, sensor history', '.data/maas')
+    .option('--port <n>', 'HTTP port (0: any free one)', '8080')
+    .option('--dialogues <n>', 'emulated dialogues before serving', '100')
+    .option('--seed <s>', 'emulator seed', '1')
+    .option('--keep-data', 'keep what the MaaS learnt in earlier runs (default: start empty)')
+    .option('--no-serve', 'stop after the emulator run')
     .option('--json-metrics <path|->', 'write the metrics report')
-    .action((o: { dataDir: string; readings: string; jsonMetrics?: string }) =>
-      runCommand('start', o.jsonMetrics, async ({ timer, print }) => {
-        const dataDir = path.resolve(o.dataDir);
-        fs.rmSync(dataDir, { recursive: true, force: true });
-        const schemas = SchemaRegistry.load();
-        const file = path.join(ROOT, 'topologies/demo-readings.yaml');
-        const { spec } = loadTopology(file, schemas);
-        // outputs of the demo file are relative to .data/demo; keep them inside the chosen data dir
-        for (const s of spec.sinks) if (s.type === 'jsonl' && s.params) s.params.path = path.join(dataDir, path.basename(String(s.params.path)));
-
-        const logs = new LogProvider(path.join(dataDir, 'log'));
+    .action((f: StartFlags) =>
+      runCommand('start', f.jsonMetrics, async ({ print }) => {
         const say = (line: string): void => print(`${line}\n`);
+        const port = parseCount('port', f.port, 0, 65_535);
+        const dialogues = parseCount('dialogues', f.dialogues, 0, 1_000_000);
+        const seed = parseCount('seed', f.seed, 0, 2 ** 32 - 1);
+        const stopped = new AbortController();
+        const service = await startMaasService({
+          schemas: SchemaRegistry.load(),
+          dataDir: f.dataDir,
+          fresh: !f.keepData,
+          port,
+          onError: (topology, err) => {
+            say(`error: topology ${topology} stopped: ${err.message}`);
+            stopped.abort();
+          },
+        });
+        const { paths } = service.host;
+        say(`1. MaaS running: topologies/maas/pipeline.yaml + topologies/maas/sensor.yaml on the log in ${path.relative(process.cwd(), paths.log)}`);
+        say(`   parameter version ${path.relative(process.cwd(), paths.params)} (docs/IMPACTS.md), memory store ${path.relative(process.cwd(), paths.memoryStore)}`);
+        say(`2. HTTP API on ${service.url}: POST /v1/chat, GET /health`);
         try {
-          const seeded = seedDemoReadings(logs.acquire(), schemas, { readings: Number(o.readings), seed: 7 });
-          say(`1. produced ${seeded.records} Avro readings (schema demo.Reading v1) to topic demo.readings: ${seeded.malformed} malformed, ${seeded.late} late`);
-          say(`2. running ${path.relative(process.cwd(), file)}: decode with reader schema v2, key by sensor, 10 s tumbling windows (lateness 1 s)`);
-          const s = await runTopology(spec, { schemas, dataDir, logs });
-          const count = (f: string): number => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).length : 0);
-          const out = (name: string): string => path.join(dataDir, name);
-          say(`3. read ${s.sourceRecords} good records; ${s.deadLetters} malformed records are in topic demo.readings.dlq with their reason, offset and bytes`);
-          say(`4. emitted ${count(out('window-stats.jsonl'))} window results -> ${out('window-stats.jsonl')} and topic demo.window-stats`);
-          say(`   ${count(out('alerts.jsonl'))} windows with max > 30 -> ${out('alerts.jsonl')}`);
-          say(`   ${s.lateRecords} late readings -> ${out('late-readings.jsonl')}`);
-          say(`5. ${s.checkpoints} checkpoints (state + offsets together) in ${path.join(dataDir, 'checkpoints', spec.name)}; ${(s.wallMs / 1000).toFixed(2)} s wall, ${(s.cpuMs / 1000).toFixed(2)} s CPU`);
-          if (s.deadLetters > 0) timer.warnings.push(`${s.deadLetters} dead letters (planted by the demo)`);
-          return { ...s, produced: seeded.records, planted_malformed: seeded.malformed, planted_late: seeded.late };
+          const report = await emulateOverHttp(service.url, { dialogues, seed, concurrency: 8, reportPath: path.join(paths.dataDir, 'emulator-report.json') }, (l) => say(l.startsWith('emulating') ? `3. ${l}` : `   ${l.trimStart()}`));
+          await service.host.settle();
+          const sensor = await readSensorSummary(paths.sensor);
+          say(`4. ${describeSensor(paths.sensor, sensor)}`);
+          if (f.serve && !stopped.signal.aborted) {
+            say(`5. serving on ${service.url} (Ctrl-C stops; the sensor history stays in ${path.relative(process.cwd(), paths.sensor)})`);
+            await new Promise<void>((resolve) => {
+              const done = (): void => resolve();
+              process.once('SIGINT', done);
+              process.once('SIGTERM', done);
+              stopped.signal.addEventListener('abort', done, { once: true });
+            });
+          }
+          return { dialogues: report.dialogues, runs: report.turns, failed_runs: report.failed_runs, accuracy: report.accuracy, sensor_rows: sensor.runs, url: service.url };
         } finally {
-          logs.closeAll();
+          await service.close();
         }
       }),
     );

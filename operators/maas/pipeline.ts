@@ -31,6 +31,26 @@ type EmittedEvent = Pick<PipelineRunEvent, 'run_id' | 'seq' | 'state' | 'at' | '
 
 interface StageParams { store: string; params: string; maxAttempts?: number }
 
+/**
+ * The Logger's record: one per model call of a stage attempt (the `inferences`
+ * port of the Analyzer and the Responder), failed attempts included.
+ */
+export interface InferenceRecord {
+  run_id: string;
+  stage: string;
+  attempt: number;
+  at: number;
+  thread_id: string;
+  param_version: string;
+  model_id: string | null;
+  prompt_template_hash: string | null;
+  prompt_tokens: number;
+  completion_tokens: number;
+  latency_ms: number;
+  ok: boolean;
+  error: string | null;
+}
+
 const stageParamsSchema = {
   type: 'object',
   additionalProperties: false,
@@ -73,6 +93,24 @@ function failedResponse(run: PipelineRun, reason: string): ChatResponse {
   return { run_id: run.run_id, thread_id: run.request.thread_id, status: 'FAILED', answer: null, error: reason, memories_used: [], param_version: run.param_version.version };
 }
 
+function inferenceRecord(run: PipelineRun, stage: string, attempt: number, latencyMs: number, report: Partial<PipelineRunEvent> | undefined, error: string | null): InferenceRecord {
+  return {
+    run_id: run.run_id,
+    stage,
+    attempt,
+    at: Date.now(),
+    thread_id: run.request.thread_id,
+    param_version: run.param_version.version,
+    model_id: report?.model_id ?? null,
+    prompt_template_hash: report?.prompt_template_hash ?? null,
+    prompt_tokens: report?.prompt_tokens ?? 0,
+    completion_tokens: report?.completion_tokens ?? 0,
+    latency_ms: Math.round(latencyMs * 1000) / 1000,
+    ok: error === null,
+    error,
+  };
+}
+
 /**
  * One stage of the state machine as an asynchronous operator: for each run
  * it emits `enter` on `events`, does its work (retried up to maxAttempts, each
@@ -86,6 +124,8 @@ function defineStage(o: {
   summary: string;
   enter?: PipelineState;
   exit?: PipelineState;
+  /** The stage calls a model: every attempt is logged on `inferences`. */
+  infers?: boolean;
   work(run: PipelineRun, ctx: StageContext): Promise<Partial<PipelineRunEvent>>;
   /** Instead of passing the run on: what leaves the last stage (the client's answer). */
   finish?(run: PipelineRun, ts: number, out: Output): void;
@@ -94,7 +134,7 @@ function defineStage(o: {
     type: o.type,
     summary: o.summary,
     paramsSchema: stageParamsSchema,
-    ports: () => ['out', 'events', 'responses'],
+    ports: () => (o.infers ? ['out', 'events', 'responses', 'inferences'] : ['out', 'events', 'responses']),
     async create(p, ctx) {
       const services = await acquireMaasServices(p.store, p.params);
       const maxAttempts = p.maxAttempts ?? 3;
@@ -110,14 +150,17 @@ function defineStage(o: {
             let reason = '';
             for (let attempt = 0; attempt < maxAttempts && !report; attempt++) {
               const t0 = performance.now();
+              let error: string | null = null;
               try {
                 report = await o.work(run, stageCtx);
                 run.carry = { ...run.carry, ...report, stage_latency_ms: (run.carry?.stage_latency_ms ?? 0) + performance.now() - t0 };
               } catch (err) {
                 failures.inc();
-                reason = `${o.type}: ${(err as Error).message}`;
+                error = (err as Error).message;
+                reason = `${o.type}: ${error}`;
                 if (attempt + 1 < maxAttempts) out.push(event(run, o.enter ?? 'RESPONDING', { attempt: attempt + 1, reason }), ts, run.run_id, 'events');
               }
+              if (o.infers) out.push(inferenceRecord(run, o.type, attempt, performance.now() - t0, report, error), ts, run.run_id, 'inferences');
             }
             if (!report) {
               out.push(event(run, 'FAILED', { reason, attempt: maxAttempts - 1 }), ts, run.run_id, 'events');
@@ -174,6 +217,7 @@ export const analyzeOperator = defineStage({
   summary: 'MaaS Analyzer: keywords of the message (ANALYZING -> ANALYZED)',
   enter: 'ANALYZING',
   exit: 'ANALYZED',
+  infers: true,
   async work(run, ctx) {
     const r = await analyze(run.request, ctx);
     run.keywords = r.keywords;
@@ -202,6 +246,7 @@ export const respondOperator = defineStage({
   type: 'maas.respond',
   summary: 'MaaS Responder: the answer from the retrieved memories (RESPONDING)',
   enter: 'RESPONDING',
+  infers: true,
   async work(run, ctx) {
     const r = await respond(run.request, run.retrieved ?? [], ctx);
     run.answer = r.answer;

@@ -42,7 +42,11 @@ export const logSink = defineSink<LogSinkParams>({
   create(p, ctx) {
     let log: EmbeddedLog;
     const toRecords = recordWriter(p.format ?? 'json', p.schema, ctx.schemas, ctx.topology);
-    const partitionCount = (): number => log.topicConfig(p.topic).partitions;
+    const endOffsets = (): Record<number, number> => {
+      const ends: Record<number, number> = {};
+      for (let part = 0; part < log.topicConfig(p.topic).partitions; part++) ends[part] = log.endOffset(p.topic, part);
+      return ends;
+    };
 
     return {
       async open(restore) {
@@ -63,15 +67,18 @@ export const logSink = defineSink<LogSinkParams>({
             if (Number(end) < now) log.truncate(p.topic, Number(part), Number(end));
           }
         }
+        // what is in the topic now stays: read-committed readers may read it
+        log.markStable(p.topic, endOffsets());
       },
       write(batch) {
         log.appendByKey(p.topic, toRecords(batch));
       },
       flush() {
         log.flush();
-        const ends: Record<string, number> = {};
-        for (let part = 0; part < partitionCount(); part++) ends[part] = log.endOffset(p.topic, part);
-        return ends;
+        return endOffsets();
+      },
+      committed(position) {
+        log.markStable(p.topic, position as Record<number, number>);
       },
       close() {
         ctx.logs.release(log);

@@ -41,6 +41,9 @@ function checkInt(value: unknown, what: string, min = 0): number {
   return value;
 }
 
+/** The reserved group under which stable (read-committed) offsets are kept. */
+export const STABLE_GROUP = '__stable';
+
 export class EmbeddedLog {
   readonly dir: string;
   private readonly fsync: FsyncMode;
@@ -257,6 +260,23 @@ export class EmbeddedLog {
   committedOffsets(group: string, topic: string): Record<number, number> {
     this.topic(topic);
     return this.offsets.get(group, topic);
+  }
+
+  /**
+   * Read-committed support: a transactional writer (the log sink) marks, per
+   * partition, the offset below which its records are covered by a durable
+   * checkpoint; what lies above may still be truncated by its restore. Stored
+   * like a consumer group's commits, under the reserved group `__stable`.
+   */
+  markStable(topic: string, offsets: Record<number, number>): void {
+    this.commitOffsets(STABLE_GROUP, topic, offsets);
+  }
+
+  /** Where a read-committed reader stops: the writer's last mark, or the end offset when no transactional writer marked the partition. */
+  stableOffset(topic: string, partition: number): number {
+    const end = this.endOffset(topic, partition);
+    const mark = this.offsets.get(STABLE_GROUP, topic)[partition];
+    return mark === undefined ? end : Math.min(mark, end);
   }
 
   joinGroup(group: string, topic: string, memberId: string, onAssign: AssignCallback): { leave(): void } {

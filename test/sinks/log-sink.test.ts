@@ -7,9 +7,10 @@ import { MaasflowError } from '../../engine/errors.ts';
 import type { DeadLetter } from '../../engine/dead-letter.ts';
 import { readSchemaId } from '../../schemas/index.ts';
 import { logSink } from '../../sinks/log/index.ts';
+import { logSource } from '../../streams/connectors/log/index.ts';
 import { partitionForKey, type EmbeddedLog, type LogRecord } from '../../streams/log/index.ts';
 import { SplitMix32 } from '../../streams/nexmark/prng.ts';
-import { dec, enc, makeContext, rmDir, schemas, tmpDir } from '../streams/connectors/helpers.ts';
+import { dec, drain, enc, makeContext, rmDir, schemas, tmpDir } from '../streams/connectors/helpers.ts';
 
 function batch(values: unknown[], keys: (Key | null)[] | null = null, ts?: number[]): Batch {
   return { values, timestamps: Float64Array.from(ts ?? values.map((_, i) => 5000 + i)), keys, watermark: -Infinity };
@@ -36,6 +37,11 @@ function ends(log: EmbeddedLog, topic: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (let p = 0; p < log.topicConfig(topic).partitions; p++) out[p] = log.endOffset(topic, p);
   return out;
+}
+
+/** A context for another connector of the same process (same open log). */
+function makeContextSharing(ctx: ConnectorContext, id: string): ConnectorContext {
+  return { ...ctx, id };
 }
 
 const text = (b: Uint8Array | null): string | null => (b === null ? null : dec.decode(b));
@@ -112,6 +118,47 @@ test('restore truncates each partition to the checkpointed end offsets', async (
     // offsets stay contiguous after the cut
     for (let p = 0; p < 3; p++) readPartition(log, 'out', p).forEach((r, i) => assert.is(r.offset, i));
     await restored.close();
+  } finally {
+    ctx.logs.closeAll();
+    rmDir(dir);
+  }
+});
+
+test('read-committed readers see only what a durable checkpoint covers, so a restore never truncates what they read', async () => {
+  const dir = tmpDir('logsink-stable');
+  const ctx = makeContext(dir, 'out', 'writer');
+  try {
+    let readers = 0;
+    const tagsRead = async (isolation: string): Promise<string[]> => {
+      const source = logSource.create({ topic: 'out', stopAtEnd: true, isolation, group: `reader-${readers++}` }, makeContextSharing(ctx, 'reader'));
+      await source.open(undefined);
+      const chunks = await drain(source, 7);
+      await source.close();
+      return chunks.flatMap((c) => c.values.map((v) => (JSON.parse(dec.decode(v as Uint8Array)) as { tag: string }).tag));
+    };
+    const sink = await openSink(ctx, { topic: 'out', partitions: 2 });
+    const log = ctx.logs.acquire();
+    assert.equal([0, 1].map((p) => log.stableOffset('out', p)), [0, 0]);
+    await sink.write(batch(Array.from({ length: 10 }, (_, i) => ({ tag: 'checkpointed', i })), Array.from({ length: 10 }, (_, i) => `k${i}`)));
+    const checkpoint = JSON.parse(JSON.stringify(await sink.flush())) as Position;
+    assert.equal(await tagsRead('readCommitted'), [], 'flushed is not yet committed: the checkpoint is not durable');
+    await sink.committed!(checkpoint);
+    await sink.write(batch(Array.from({ length: 5 }, (_, i) => ({ tag: 'uncommitted', i })), Array.from({ length: 5 }, (_, i) => `k${i}`)));
+    await sink.flush();
+    const committedView = await tagsRead('readCommitted');
+    assert.is(committedView.length, 10);
+    assert.ok(committedView.every((t) => t === 'checkpointed'));
+    assert.is((await tagsRead('readUncommitted')).length, 15, 'the default isolation reads everything written');
+    await sink.close();
+
+    // the writer crashes and restores its checkpoint: the uncommitted tail goes, marks stay consistent
+    const restored = await openSink(ctx, { topic: 'out', partitions: 2 }, checkpoint);
+    assert.equal([0, 1].map((p) => log.stableOffset('out', p)), [0, 1].map((p) => log.endOffset('out', p)));
+    assert.equal((await tagsRead('readUncommitted')).filter((t) => t === 'uncommitted'), []);
+    await restored.close();
+    log.createTopic('plain', { partitions: 1 });
+    log.append('plain', 0, [{ key: null, value: enc.encode('{}'), timestamp: 1 }, { key: null, value: enc.encode('{}'), timestamp: 2 }]);
+    assert.is(log.stableOffset('plain', 0), 2, 'a topic no transactional writer marked is readable to its end');
   } finally {
     ctx.logs.closeAll();
     rmDir(dir);

@@ -8,6 +8,7 @@ interface LogSourceParams {
   logDir?: string;
   startFrom?: 'earliest' | 'latest';
   stopAtEnd?: boolean;
+  isolation?: 'readUncommitted' | 'readCommitted';
 }
 
 interface LogPosition { offsets: Record<string, number>; cursor: number }
@@ -33,10 +34,13 @@ export const logSource = defineSource<LogSourceParams>({
       logDir: { type: 'string' },
       startFrom: { enum: ['earliest', 'latest'] },
       stopAtEnd: { type: 'boolean' },
+      isolation: { enum: ['readUncommitted', 'readCommitted'] },
     },
   },
   create(p, ctx) {
     const group = p.group ?? `${ctx.topology}.${ctx.id}`;
+    // readCommitted: only what a durable checkpoint of the writing topology covers (never records its restore may truncate)
+    const readableEnd = p.isolation === 'readCommitted' ? (part: number): number => log.stableOffset(p.topic, part) : (part: number): number => log.endOffset(p.topic, part);
     let log: EmbeddedLog;
     let partitions: number[] = [];
     let pos: LogPosition = { offsets: {}, cursor: 0 };
@@ -65,7 +69,7 @@ export const logSource = defineSource<LogSourceParams>({
         for (let k = 0; k < n && records.length < max; k++) {
           const part = partitions[(pos.cursor + k) % n]!;
           const from = pos.offsets[part] ?? log.startOffset(p.topic, part);
-          const got = log.read(p.topic, part, from, Math.min(share, max - records.length));
+          const got = log.read(p.topic, part, from, Math.min(share, max - records.length, Math.max(0, readableEnd(part) - from)));
           if (got.length > 0) {
             pos.offsets[part] = got[got.length - 1]!.offset + 1;
             for (const r of got) records.push(r);
@@ -74,7 +78,7 @@ export const logSource = defineSource<LogSourceParams>({
           }
         }
         if (n > 0) pos.cursor = (pos.cursor + 1) % n;
-        const lagging = partitions.filter((part) => (pos.offsets[part] ?? 0) < log.endOffset(p.topic, part));
+        const lagging = partitions.filter((part) => (pos.offsets[part] ?? 0) < readableEnd(part));
         return chunkOf(records, p.topic, lagging, p.stopAtEnd === true && records.length === 0 && lagging.length === 0);
       },
       position: (): Position => ({ offsets: { ...pos.offsets }, cursor: pos.cursor }),

@@ -1,0 +1,106 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { MaasflowError } from '../../engine/errors.ts';
+import { readSensorSummary, type SensorSummary } from '../../operators/sensor/history.ts';
+import { SchemaRegistry } from '../../schemas/index.ts';
+import { startMaasService } from '../../server/maas-service.ts';
+import { runEmulator, type EmulatorReport } from '../../streams/emulator/index.ts';
+import { httpChat } from '../../streams/maas/http-chat.ts';
+import { runCommand } from '../output.ts';
+
+export interface EmulationOptions {
+  dialogues: number;
+  seed: number;
+  concurrency: number;
+  reportPath: string;
+  personasFile?: string;
+  scenariosFile?: string;
+}
+
+/** Runs the emulator against a MaaS HTTP API, printing progress every `every` runs. */
+export async function emulateOverHttp(url: string, o: EmulationOptions, say: (line: string) => void): Promise<EmulatorReport> {
+  let runs = 0;
+  let failed = 0;
+  const every = 200;
+  say(`emulating ${o.dialogues} dialogues (seed ${o.seed}, ${o.concurrency} users at a time) through POST ${url}/v1/chat`);
+  const report = await runEmulator({
+    seed: o.seed,
+    dialogues: o.dialogues,
+    concurrency: o.concurrency,
+    chat: httpChat(url),
+    personasFile: o.personasFile,
+    scenariosFile: o.scenariosFile,
+    reportPath: o.reportPath,
+    onTurn: (e) => {
+      runs++;
+      if (e.outcome === 'failed') failed++;
+      if (runs % every === 0) say(`  ${runs} runs, ${failed} failed`);
+    },
+  });
+  say(`  ${report.dialogues} dialogues of ${report.users} users, ${report.turns} runs (${report.failed_runs} failed); questions answered correctly: ${pct(report.accuracy)} (answer rate ${pct(report.answer_rate)}); report ${path.relative(process.cwd(), o.reportPath) || o.reportPath}`);
+  return report;
+}
+
+export function describeSensor(file: string, s: SensorSummary): string {
+  const latency = s.latency_p50_ms === null ? '' : `, latency p50 ${s.latency_p50_ms.toFixed(0)} ms p95 ${s.latency_p95_ms!.toFixed(0)} ms`;
+  return `sensor: ${s.runs} runs in ${path.relative(process.cwd(), file) || file} table sensor_runs (${s.completed} completed, ${s.failed} failed${latency}); ${s.inference_calls} model calls in inference_log`;
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+
+export function parseCount(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new MaasflowError('CONFIG', `--${name} must be an integer in [${min}, ${max}], got "${value}"`);
+  return n;
+}
+
+interface EmulateFlags { dialogues: string; seed: string; concurrency: string; url?: string; dataDir: string; keepData?: boolean; report?: string; personas?: string; scenarios?: string; jsonMetrics?: string }
+
+/**
+ * `maasflow emulate`: seeded synthetic dialogues through the MaaS HTTP API:
+ * the one at --url, or (by default) a MaaS started in this process, whose
+ * sensor history is then summarised.
+ */
+export function registerEmulateCommand(program: Command): void {
+  program
+    .command('emulate')
+    .description('run the User Emulator: N seeded dialogues through POST /v1/chat (of --url, or of a MaaS started here)')
+    .option('--dialogues <n>', 'dialogues (threads) to hold', '100')
+    .option('--seed <s>', 'seed of every choice the emulator makes', '1')
+    .option('--concurrency <n>', 'users talking at once', '8')
+    .option('--url <url>', 'a running MaaS API (default: start one in this process)')
+    .option('--data-dir <dir>', 'the in-process MaaS: its log, checkpoints, memory store and sensor history', '.data/maas')
+    .option('--keep-data', 'keep what the in-process MaaS already knows (default: start it empty)')
+    .option('--report <path>', 'where the emulator report goes (default DATA_DIR/emulator-report.json)')
+    .option('--personas <file>', 'personas (default config/sim_personas.json)')
+    .option('--scenarios <file>', 'scenarios (default config/sim_scenarios.json)')
+    .option('--json-metrics <path|->', 'write the metrics report')
+    .action((f: EmulateFlags) =>
+      runCommand('emulate', f.jsonMetrics, async ({ print }) => {
+        const say = (line: string): void => print(`${line}\n`);
+        const options: EmulationOptions = {
+          dialogues: parseCount('dialogues', f.dialogues, 0, 1_000_000),
+          seed: parseCount('seed', f.seed, 0, 2 ** 32 - 1),
+          concurrency: parseCount('concurrency', f.concurrency, 1, 10_000),
+          reportPath: path.resolve(f.report ?? path.join(f.dataDir, 'emulator-report.json')),
+          personasFile: f.personas,
+          scenariosFile: f.scenarios,
+        };
+        if (f.url) {
+          const report = await emulateOverHttp(f.url, options, say);
+          return { dialogues: report.dialogues, runs: report.turns, failed_runs: report.failed_runs, accuracy: report.accuracy, answer_rate: report.answer_rate };
+        }
+        const service = await startMaasService({ schemas: SchemaRegistry.load(), dataDir: f.dataDir, fresh: !f.keepData, port: 0 });
+        say(`MaaS (pipeline + sensor) in this process, data in ${f.dataDir}, API on ${service.url}`);
+        let report: EmulatorReport;
+        try {
+          report = await emulateOverHttp(service.url, options, say);
+        } finally {
+          await service.close();
+        }
+        const sensor = await readSensorSummary(service.host.paths.sensor);
+        say(describeSensor(service.host.paths.sensor, sensor));
+        return { dialogues: report.dialogues, runs: report.turns, failed_runs: report.failed_runs, accuracy: report.accuracy, answer_rate: report.answer_rate, sensor_rows: sensor.runs, inference_calls: sensor.inference_calls };
+      }),
+    );
+}

@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify';
+import type { RunSummary } from '../engine/runtime.ts';
+import type { SchemaRegistry } from '../schemas/index.ts';
+import { MaasHost } from '../streams/maas/host.ts';
+import { buildServer } from './app.ts';
+
+export interface MaasServiceOptions {
+  schemas: SchemaRegistry;
+  dataDir: string;
+  fresh?: boolean;
+  paramsFile?: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Default 127.0.0.1. */
+  hostname?: string;
+  logger?: boolean;
+  onError?: (topology: string, err: Error) => void;
+}
+
+export interface MaasService {
+  host: MaasHost;
+  app: FastifyInstance;
+  /** Base URL of the HTTP API. */
+  url: string;
+  /** Closes the HTTP API, then stops the MaaS (pipeline, then sensor once it caught up). */
+  close(): Promise<{ pipeline: RunSummary; sensor: RunSummary }>;
+}
+
+/** The MaaS in this process (MaasHost) behind the HTTP API: POST /v1/chat goes through the requests topic. */
+export async function startMaasService(o: MaasServiceOptions): Promise<MaasService> {
+  const host = MaasHost.start({ schemas: o.schemas, dataDir: o.dataDir, fresh: o.fresh, paramsFile: o.paramsFile, onError: o.onError });
+  let app: FastifyInstance;
+  try {
+    app = await buildServer({ chat: (r) => host.chat(r), logger: o.logger });
+    await app.listen({ port: o.port, host: o.hostname ?? '127.0.0.1' });
+  } catch (err) {
+    await host.stop().catch(() => undefined);
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : o.port;
+  return {
+    host,
+    app,
+    url: `http://${o.hostname ?? '127.0.0.1'}:${port}`,
+    async close() {
+      await app.close();
+      return host.stop();
+    },
+  };
+}
