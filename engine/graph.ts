@@ -48,8 +48,8 @@ export interface Task {
   readonly state: StateRegistry;
   readonly stages: ReadonlyMap<string, SourceStage>;
   readonly operators: readonly BuiltOperator[];
-  /** Detaches the task from the sinks and drops its graph (its state goes with it). */
-  dispose(): void;
+  /** Detaches the task from the sinks, drops its graph (its state goes with it) and releases its operators. */
+  dispose(): Promise<void>;
 }
 
 export interface Graph {
@@ -158,9 +158,10 @@ export async function buildGraph(spec: TopologySpec, services: GraphServices): P
       state,
       stages,
       operators,
-      dispose() {
+      async dispose() {
         for (const a of attached) a.unsubscribe();
         for (const o of operators) o.wired.subscription.unsubscribe();
+        for (const o of operators) await o.op.release?.();
       },
     };
   };

@@ -37,6 +37,8 @@ export interface BatchOperator<I = unknown, O = unknown> {
   onRestore?(): void;
   /** Called when every input completed (after a final +Infinity watermark for bounded inputs). */
   onClose?(out: Output<O>): void;
+  /** Called once when its task is dropped (the run ended or stopped, or the partition was revoked): free what `create` acquired outside the engine. */
+  release?(): Promise<void> | void;
   /** Output watermark for a given combined input watermark (windows hold it back by their allowed lateness). */
   outputWatermark?(inputWatermark: number): number;
 }

@@ -39,7 +39,7 @@ export class PartitionTasks {
     const { assigned, pending } = this.source.connector.partitions!();
     for (const [p, task] of this.tasks) {
       if (assigned.includes(p) && !pending.includes(p)) continue;
-      task.dispose();
+      await task.dispose();
       this.tasks.delete(p);
       this.counters.released.inc();
     }
@@ -91,8 +91,8 @@ export class PartitionTasks {
     return n;
   }
 
-  disposeAll(): void {
-    for (const t of this.tasks.values()) t.dispose();
+  async disposeAll(): Promise<void> {
+    for (const t of this.tasks.values()) await t.dispose();
     this.tasks.clear();
   }
 }

@@ -205,10 +205,13 @@ export async function runTopology(spec: TopologySpec, options: RunOptions): Prom
   } finally {
     if (graph) {
       for (const s of graph.sinks) s.runner.detach();
-      main?.dispose();
-      partitioned?.disposeAll();
-      for (const s of graph.sinks) await s.connector.close();
-      for (const s of graph.sources) await s.connector.close();
+      try {
+        await main?.dispose();
+        await partitioned?.disposeAll();
+      } finally {
+        for (const s of graph.sinks) await s.connector.close();
+        for (const s of graph.sources) await s.connector.close();
+      }
     }
     await backend?.close();
     if (ownsLogs) logs.closeAll();

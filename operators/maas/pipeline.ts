@@ -4,7 +4,7 @@ import type { Output } from '../../engine/operator.ts';
 import { defineOperator, type OperatorDefinition } from '../definition.ts';
 import type { PipelineRunEvent, PipelineState } from './events.ts';
 import type { ParamVersion } from './param-source.ts';
-import { acquireMaasServices, type MaasServices } from './services.ts';
+import { acquireMaasServices, releaseMaasServices, type MaasServices } from './services.ts';
 import { analyze, archive, assemble, respond, type StageContext } from './stages.ts';
 import type { RetrievedMemory } from './store.ts';
 import type { ChatRequest, ChatResponse } from './types.ts';
@@ -140,6 +140,7 @@ function defineStage(o: {
       const maxAttempts = p.maxAttempts ?? 3;
       const failures = ctx.counter('maas_stage_failures', 'failed stage attempts');
       return {
+        release: () => releaseMaasServices(services),
         async process(batch: Batch, _input, out) {
           for (let i = 0; i < batch.values.length; i++) {
             const run = batch.values[i] as PipelineRun;
@@ -189,6 +190,7 @@ export const intakeOperator = defineOperator<Omit<StageParams, 'maxAttempts'>>({
   async create(p) {
     const services: MaasServices = await acquireMaasServices(p.store, p.params);
     return {
+      release: () => releaseMaasServices(services),
       async process(batch, _input, out) {
         const version = services.params.active();
         for (let i = 0; i < batch.values.length; i++) {

@@ -13,13 +13,22 @@ import type { TopologySpec } from '../../topologies/spec.ts';
 
 // An operator that waits (like a database lookup or a model call) before emitting: random delays per batch.
 const rng = new SplitMix32(5);
+/** Resources the test operators hold: acquired in create, released when their task is dropped. */
+let held = 0;
+let released = 0;
 registerOperator(defineOperator<{ failAt?: number }>({
   type: 'test.slowTag',
   summary: 'test: awaits a random delay, then tags each record',
   paramsSchema: { type: 'object', additionalProperties: false, properties: { failAt: { type: 'integer' } } },
   create(p, ctx) {
     const seen = ctx.store<'n', number>('seen');
+    held++;
     return {
+      async release() {
+        await delay(1);
+        held--;
+        released++;
+      },
       async process(batch, _input, out) {
         await delay(rng.nextInt(4));
         const n = seen.get('n') ?? 0;
@@ -68,6 +77,22 @@ test('a rejected promise of an asynchronous operator fails the run with its erro
   } catch (err) {
     assert.match((err as Error).message, 'lookup failed at record 1000');
   }
+});
+
+test('every operator instance is released once its run ends: completed, stopped or failed', async () => {
+  const before = released;
+  await runTopology(spec(tmp()), { schemas, dataDir: tmp() });
+  assert.is(released, before + 1, 'completed run');
+  const stop = new AbortController();
+  const stopped = runTopology(spec(tmp()), { schemas, dataDir: tmp(), signal: stop.signal, onCheckpoint: () => stop.abort() });
+  assert.not.ok((await stopped).completed);
+  assert.is(released, before + 2, 'stopped run');
+  await runTopology(spec(tmp(), { failAt: 100 }), { schemas, dataDir: tmp() }).then(
+    () => assert.unreachable('the operator failed'),
+    () => undefined,
+  );
+  assert.is(released, before + 3, 'failed run');
+  assert.is(held, 0, 'nothing is held after the runs');
 });
 
 test.run();
