@@ -27,6 +27,39 @@ allowed range).
 |---|---|---|---|---|---|
 ${rows.join('\n')}
 
+## The parameter file and running experiments
+
+The pipeline's stages read one JSON file (\`config/params.json\`; the MaaS host
+uses \`DATA/params.json\`), re-read when it changes; a run keeps the version it
+started with:
+
+\`\`\`json
+{
+  "version": "v1",
+  "params": { "top_k": 5 },
+  "experiments": [
+    { "id": "exp-topk", "unit": "user_id", "salt": "exp-topk",
+      "arms": [
+        { "name": "control", "ratio": 0.5, "version": "v1", "params": {} },
+        { "name": "treatment", "ratio": 0.5, "version": "v1-topk8", "params": { "top_k": 8 } }
+      ] }
+  ]
+}
+\`\`\`
+
+\`experiments\` (optional) are the running experiments. An arm's \`params\` are
+changes to the active \`params\` (checked like them); the ratios sum to 1. A
+request that names no experiment is assigned an arm of the first running
+experiment by the hash of its unit (\`user_id\` or \`thread_id\`): u = the first
+52 bits of sha256(salt, NUL, unit) / 2^52, and the arm is the first whose
+cumulative ratio exceeds u (\`operators/maas/assignment.ts\`), so a user stays
+in one arm across threads and processes. The run is tagged with the experiment
+and arm (\`experiment_id\`, \`variant\` in \`pipeline_runs\` and \`sensor_runs\`) and
+works under the arm's version. A request that names an experiment keeps its
+tags; it gets that arm's version when the file runs the experiment, else the
+active one. A file that breaks a rule is refused with the field named, and the
+previous content stays in force.
+
 ## How retrieval scores a memory
 
 Search runs over all memories of the user (every thread), in DuckDB. A memory

@@ -181,7 +181,11 @@ function defineStage(o: {
   });
 }
 
-/** Intake: a request becomes a run (NEW) under the active parameter version; the user's message is stored. Bad requests leave on `invalid`. */
+/**
+ * Intake: a request becomes a run (NEW) under its parameter version (the arm
+ * of a running experiment, else the active version); the user's message is
+ * stored. Bad requests leave on `invalid`.
+ */
 export const intakeOperator = defineOperator<Omit<StageParams, 'maxAttempts'>>({
   type: 'maas.intake',
   summary: 'MaaS: request -> run (NEW) with the active parameter version; stores the message',
@@ -192,7 +196,6 @@ export const intakeOperator = defineOperator<Omit<StageParams, 'maxAttempts'>>({
     return {
       release: () => releaseMaasServices(services),
       async process(batch, _input, out) {
-        const version = services.params.active();
         for (let i = 0; i < batch.values.length; i++) {
           const ts = batch.timestamps[i]!;
           const problem = checkChatRequest(batch.values[i]);
@@ -200,9 +203,12 @@ export const intakeOperator = defineOperator<Omit<StageParams, 'maxAttempts'>>({
             out.push({ reason: problem, request: batch.values[i] }, ts, null, 'invalid');
             continue;
           }
-          const request = batch.values[i] as ChatRequest;
+          const received = batch.values[i] as ChatRequest;
+          // the version of the run: an experiment arm (assigned here by the hash of the user or thread) or the active one
+          const chosen = services.params.forRequest(received);
+          const request: ChatRequest = chosen.experiment_id === null ? received : { ...received, experiment_id: chosen.experiment_id, ...(chosen.variant === null ? {} : { variant: chosen.variant }) };
           const messageId = request.message_id ?? createHash('sha256').update(`${request.thread_id}\0${ts}\0${i}\0${request.message}`).digest('hex').slice(0, 24);
-          const run: PipelineRun = { run_id: runIdOf(request, messageId), message_id: messageId, request, param_version: version, seq: 0 };
+          const run: PipelineRun = { run_id: runIdOf(request, messageId), message_id: messageId, request, param_version: chosen.version, seq: 0 };
           const now = Date.now();
           await services.store.ensureUserThread(request.user_id, request.thread_id, now);
           await services.store.addMessage({ messageId, threadId: request.thread_id, userId: request.user_id, role: 'user', text: request.message, createdAt: now, runId: run.run_id });
