@@ -6,7 +6,9 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<BenchRow[]> }>> = {
   nexmark: () => import('./nexmark.ts'),
   kafka: () => import('./kafka.ts'),
   sensor: () => import('./sensor.ts'),
+  stats: () => import('./stats.ts'),
   maas: () => import('./maas.ts'),
+  teacher: () => import('./teacher.ts'),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

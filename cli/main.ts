@@ -4,6 +4,7 @@ import { registerStartCommand } from './commands/start.ts';
 import { registerEmulateCommand } from './commands/emulate.ts';
 import { registerEngineDemoCommand } from './commands/engine-demo.ts';
 import { registerLogCommands } from './commands/log.ts';
+import { registerTeacherCommands } from './commands/teacher.ts';
 import { provenance } from './metrics-contract.ts';
 
 const program = new Command();
@@ -13,4 +14,5 @@ registerStartCommand(program);
 registerEmulateCommand(program);
 registerEngineDemoCommand(program);
 registerLogCommands(program);
+registerTeacherCommands(program);
 await program.parseAsync(process.argv);

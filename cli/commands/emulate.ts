@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { loadExperimentSpec, runningEntry, type ExperimentSpec } from '../../control/teacher/experiment-spec.ts';
 import { MaasflowError } from '../../engine/errors.ts';
 import { readSensorSummary, type SensorSummary } from '../../operators/sensor/history.ts';
 import { SchemaRegistry } from '../../schemas/index.ts';
@@ -54,7 +56,16 @@ export function parseCount(name: string, value: string, min: number, max: number
   return n;
 }
 
-interface EmulateFlags { dialogues: string; seed: string; concurrency: string; url?: string; dataDir: string; keepData?: boolean; report?: string; personas?: string; scenarios?: string; jsonMetrics?: string }
+interface EmulateFlags { dialogues: string; seed: string; concurrency: string; url?: string; dataDir: string; keepData?: boolean; report?: string; personas?: string; scenarios?: string; experiment?: string; jsonMetrics?: string }
+
+/** Runs the experiment of a spec file in the MaaS whose parameter file this is: each user gets an arm (docs/IMPACTS.md). */
+export function startExperiment(paramsFile: string, specFile: string): ExperimentSpec {
+  const spec = loadExperimentSpec(specFile);
+  const current = JSON.parse(fs.readFileSync(paramsFile, 'utf8')) as { version: string; params?: object; experiments?: { id: string }[] };
+  const others = (current.experiments ?? []).filter((e) => e.id !== spec.id);
+  fs.writeFileSync(paramsFile, `${JSON.stringify({ ...current, experiments: [runningEntry(spec, current.version), ...others] }, null, 2)}\n`);
+  return spec;
+}
 
 /**
  * `maasflow emulate`: seeded synthetic dialogues through the MaaS HTTP API:
@@ -74,6 +85,7 @@ export function registerEmulateCommand(program: Command): void {
     .option('--report <path>', 'where the emulator report goes (default DATA_DIR/emulator-report.json)')
     .option('--personas <file>', 'personas (default config/sim_personas.json)')
     .option('--scenarios <file>', 'scenarios (default config/sim_scenarios.json)')
+    .option('--experiment <spec>', 'run this experiment spec in the in-process MaaS: users are split between its arms')
     .option('--json-metrics <path|->', 'write the metrics report')
     .action((f: EmulateFlags) =>
       runCommand('emulate', f.jsonMetrics, async ({ print }) => {
@@ -86,12 +98,17 @@ export function registerEmulateCommand(program: Command): void {
           personasFile: f.personas,
           scenariosFile: f.scenarios,
         };
+        if (f.url && f.experiment) throw new MaasflowError('CONFIG', '--experiment starts the experiment in the MaaS this command runs; with --url, start it in that MaaS');
         if (f.url) {
           const report = await emulateOverHttp(f.url, options, say);
           return { dialogues: report.dialogues, runs: report.turns, failed_runs: report.failed_runs, accuracy: report.accuracy, answer_rate: report.answer_rate };
         }
         const service = await startMaasService({ schemas: SchemaRegistry.load(), dataDir: f.dataDir, fresh: !f.keepData, port: 0 });
         say(`MaaS (pipeline + sensor) in this process, data in ${f.dataDir}, API on ${service.url}`);
+        if (f.experiment) {
+          const spec = startExperiment(service.host.paths.params, f.experiment);
+          say(`experiment ${spec.id} running: ${[spec.baseline, ...spec.variants].map((a) => `${a.name} ${spec.assignment.split[a.name]! * 100} %`).join(', ')} of the ${spec.assignment.unit === 'user_id' ? 'users' : 'threads'}`);
+        }
         let report: EmulatorReport;
         try {
           report = await emulateOverHttp(service.url, options, say);

@@ -1,0 +1,21 @@
+/** Statistics core of the Teacher: pure functions on typed arrays (docs/STATISTICS.md), and a worker pool running them. */
+export type { Alternative, Sample } from './check.ts';
+export { bootstrapChunks, bootstrapDiff, DEFAULT_CHUNK_SIZE, planBootstrap, quantile, summarizeBootstrap } from './bootstrap.ts';
+export type { BootstrapChunkTask, BootstrapMethod, BootstrapOptions, BootstrapPlan, BootstrapResult } from './bootstrap.ts';
+export { adjustPValues, benjaminiHochberg, holm } from './corrections.ts';
+export type { CorrectionMethod, CorrectionResult } from './corrections.ts';
+export { cuped, cupedArms } from './cuped.ts';
+export type { CupedArm, CupedArmsResult, CupedResult } from './cuped.ts';
+export { chi2Cdf, chi2Sf, nctCdf, nctSf, normalCdf, normalPpf, normalSf, tCdf, tPpf, tSf } from './distributions.ts';
+export { mannWhitney } from './mann-whitney.ts';
+export type { MannWhitneyOptions, MannWhitneyResult } from './mann-whitney.ts';
+export { msprt } from './msprt.ts';
+export type { MsprtOptions, MsprtResult } from './msprt.ts';
+export { createStatsPool } from './pool.ts';
+export type { PoolCallOptions, StatsPool, StatsPoolOptions } from './pool.ts';
+export { power, sampleSize } from './power.ts';
+export type { PowerOptions, PowerTest, SampleSizeOptions, SampleSizeResult } from './power.ts';
+export { srm } from './srm.ts';
+export type { SrmOptions, SrmResult } from './srm.ts';
+export { welch } from './welch.ts';
+export type { WelchOptions, WelchResult } from './welch.ts';
