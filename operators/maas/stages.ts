@@ -15,8 +15,8 @@ export interface StageContext {
   readonly now: number;
 }
 
-export const ANALYZER_MODEL_ID = 'builtin-keywords-v1';
-export const RESPONDER_MODEL_ID = 'builtin-extractive-v1';
+export const ANALYZER_MODEL_ID = 'builtin-tiny-keywords-none-v1.0';
+export const RESPONDER_MODEL_ID = 'builtin-tiny-extractive-none-v1.0';
 /** Keywords stored with each memory (for keyword overlap in search); independent of keyword_count so memories stay comparable across parameter versions. */
 export const MEMORY_KEYWORD_COUNT = 16;
 

@@ -85,13 +85,13 @@ test('end to end: a 3-turn dialogue plants facts, then retrieves and answers the
 
   const t2 = await turn('What is the name of my dog?', 1);
   assert.equal(t2.analysis.keywords, ['name', 'dog']);
-  assert.is(t2.analysis.modelId, 'builtin-keywords-v1');
+  assert.is(t2.analysis.modelId, 'builtin-tiny-keywords-none-v1.0');
   assert.is(t2.analysis.promptTokens, countTokens('What is the name of my dog?'));
   assert.is(t2.assembled.retrieved[0]!.memoryId, t1.memories[0]!.memoryId);
   assert.equal(t2.assembled.retrieved[0]!.factKeys, ['dog_name', 'home_city']);
   assert.match(t2.response.answer, 'Rex');
   assert.equal(t2.response.usedMemoryIds, [t1.memories[0]!.memoryId]);
-  assert.is(t2.response.modelId, 'builtin-extractive-v1');
+  assert.is(t2.response.modelId, 'builtin-tiny-extractive-none-v1.0');
   assert.is(t2.response.promptTemplateHash, promptTemplateHash(systemPrompt('v1').text));
   assert.match(t2.response.promptTemplateHash, /^[0-9a-f]{16}$/);
   assert.ok(t2.response.promptTokens > countTokens(systemPrompt('v1').text));
