@@ -39,7 +39,13 @@ export type ErrorCode =
   | 'CHAT_CLOSED'
   // Teacher metrics (control/teacher)
   | 'METRIC_UNKNOWN'
-  | 'METRIC_BAD_ARGUMENT';
+  | 'METRIC_BAD_ARGUMENT'
+  // models (registry, adapters)
+  | 'MODEL_INVALID'
+  | 'MODEL_LOAD'
+  | 'INFERENCE_TIMEOUT'
+  | 'INFERENCE_CANCELLED'
+  | 'INFERENCE_BUSY';
 
 export interface ErrorLocation {
   file?: string;
