@@ -14,6 +14,8 @@ export interface MaasServiceOptions {
   /** Default 127.0.0.1. */
   hostname?: string;
   logger?: boolean;
+  /** Model files for the stages (streams/maas/host.ts). */
+  models?: { dir: string; threads?: number };
   onError?: (topology: string, err: Error) => void;
 }
 
@@ -28,7 +30,7 @@ export interface MaasService {
 
 /** The MaaS in this process (MaasHost) behind the HTTP API: POST /v1/chat goes through the requests topic. */
 export async function startMaasService(o: MaasServiceOptions): Promise<MaasService> {
-  const host = MaasHost.start({ schemas: o.schemas, dataDir: o.dataDir, fresh: o.fresh, paramsFile: o.paramsFile, onError: o.onError });
+  const host = MaasHost.start({ schemas: o.schemas, dataDir: o.dataDir, fresh: o.fresh, paramsFile: o.paramsFile, onError: o.onError, ...(o.models ? { models: o.models } : {}) });
   let app: FastifyInstance;
   try {
     app = await buildServer({ chat: (r) => host.chat(r), logger: o.logger });

@@ -56,7 +56,7 @@ export function parseCount(name: string, value: string, min: number, max: number
   return n;
 }
 
-interface EmulateFlags { dialogues: string; seed: string; concurrency: string; url?: string; dataDir: string; keepData?: boolean; report?: string; personas?: string; scenarios?: string; experiment?: string; jsonMetrics?: string }
+interface EmulateFlags { models?: string; modelThreads: string; dialogues: string; seed: string; concurrency: string; url?: string; dataDir: string; keepData?: boolean; report?: string; personas?: string; scenarios?: string; experiment?: string; jsonMetrics?: string }
 
 /** Runs the experiment of a spec file in the MaaS whose parameter file this is: each user gets an arm (docs/IMPACTS.md). */
 export function startExperiment(paramsFile: string, specFile: string): ExperimentSpec {
@@ -85,6 +85,8 @@ export function registerEmulateCommand(program: Command): void {
     .option('--report <path>', 'where the emulator report goes (default DATA_DIR/emulator-report.json)')
     .option('--personas <file>', 'personas (default config/sim_personas.json)')
     .option('--scenarios <file>', 'scenarios (default config/sim_scenarios.json)')
+    .option('--models <dir>', 'the in-process MaaS: manifests folder with model files for the Analyzer and Responder')
+    .option('--model-threads <n>', 'CPU threads for llama.cpp', '1')
     .option('--experiment <spec>', 'run this experiment spec in the in-process MaaS: users are split between its arms')
     .option('--json-metrics <path|->', 'write the metrics report')
     .action((f: EmulateFlags) =>
@@ -103,7 +105,13 @@ export function registerEmulateCommand(program: Command): void {
           const report = await emulateOverHttp(f.url, options, say);
           return { dialogues: report.dialogues, runs: report.turns, failed_runs: report.failed_runs, accuracy: report.accuracy, answer_rate: report.answer_rate };
         }
-        const service = await startMaasService({ schemas: SchemaRegistry.load(), dataDir: f.dataDir, fresh: !f.keepData, port: 0 });
+        const service = await startMaasService({
+          schemas: SchemaRegistry.load(),
+          dataDir: f.dataDir,
+          fresh: !f.keepData,
+          port: 0,
+          ...(f.models ? { models: { dir: f.models, threads: parseCount('model-threads', f.modelThreads, 1, 256) } } : {}),
+        });
         say(`MaaS (pipeline + sensor) in this process, data in ${f.dataDir}, API on ${service.url}`);
         if (f.experiment) {
           const spec = startExperiment(service.host.paths.params, f.experiment);

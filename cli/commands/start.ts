@@ -6,7 +6,7 @@ import { startMaasService } from '../../server/maas-service.ts';
 import { runCommand } from '../output.ts';
 import { describeSensor, emulateOverHttp, parseCount } from './emulate.ts';
 
-interface StartFlags { dataDir: string; port: string; dialogues: string; seed: string; serve: boolean; keepData?: boolean; jsonMetrics?: string }
+interface StartFlags { models?: string; modelThreads: string; dataDir: string; port: string; dialogues: string; seed: string; serve: boolean; keepData?: boolean; jsonMetrics?: string }
 
 /**
  * `npm start`, the main job as far as it is built: the MaaS (pipeline and
@@ -24,6 +24,8 @@ export function registerStartCommand(program: Command): void {
     .option('--seed <s>', 'emulator seed', '1')
     .option('--keep-data', 'keep what the MaaS learnt in earlier runs (default: start empty)')
     .option('--no-serve', 'stop after the emulator run')
+    .option('--models <dir>', 'manifests folder with model files for the Analyzer and Responder (default: built-ins)')
+    .option('--model-threads <n>', 'CPU threads for llama.cpp', '1')
     .option('--json-metrics <path|->', 'write the metrics report')
     .action((f: StartFlags) =>
       runCommand('start', f.jsonMetrics, async ({ print }) => {
@@ -37,6 +39,7 @@ export function registerStartCommand(program: Command): void {
           dataDir: f.dataDir,
           fresh: !f.keepData,
           port,
+          ...(f.models ? { models: { dir: f.models, threads: parseCount('model-threads', f.modelThreads, 1, 256) } } : {}),
           onError: (topology, err) => {
             say(`error: topology ${topology} stopped: ${err.message}`);
             stopped.abort();

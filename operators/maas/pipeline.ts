@@ -29,7 +29,7 @@ export interface PipelineRun {
 /** What a stage emits: the run's identity fields plus what the stage reports (the Avro encoder fills the defaults). */
 type EmittedEvent = Pick<PipelineRunEvent, 'run_id' | 'seq' | 'state' | 'at' | 'thread_id' | 'user_id' | 'client_type' | 'param_version'> & Partial<PipelineRunEvent>;
 
-interface StageParams { store: string; params: string; maxAttempts?: number }
+interface StageParams { store: string; params: string; maxAttempts?: number; models?: string; modelThreads?: number }
 
 /**
  * The Logger's record: one per model call of a stage attempt (the `inferences`
@@ -59,8 +59,13 @@ const stageParamsSchema = {
     store: { type: 'string', minLength: 1 },
     params: { type: 'string', minLength: 1 },
     maxAttempts: { type: 'integer', minimum: 1, maximum: 10 },
+    models: { type: 'string', minLength: 1 },
+    modelThreads: { type: 'integer', minimum: 1, maximum: 256 },
   },
 } as const;
+
+/** The stages' model files: a manifests folder (none: built-ins only); llama.cpp threads default 1 (CONVENTIONS.md: more is slower on small models here). */
+const modelsOf = (p: StageParams): { dir: string; threads: number } | undefined => (p.models ? { dir: p.models, threads: p.modelThreads ?? 1 } : undefined);
 
 /** Run and message ids follow from the request, so a replayed request is the same run (idempotent downstream). */
 export function runIdOf(request: ChatRequest, messageId: string): string {
@@ -136,7 +141,7 @@ function defineStage(o: {
     paramsSchema: stageParamsSchema,
     ports: () => (o.infers ? ['out', 'events', 'responses', 'inferences'] : ['out', 'events', 'responses']),
     async create(p, ctx) {
-      const services = await acquireMaasServices(p.store, p.params);
+      const services = await acquireMaasServices(p.store, p.params, modelsOf(p));
       const maxAttempts = p.maxAttempts ?? 3;
       const failures = ctx.counter('maas_stage_failures', 'failed stage attempts');
       return {
@@ -146,7 +151,7 @@ function defineStage(o: {
             const run = batch.values[i] as PipelineRun;
             const ts = batch.timestamps[i]!;
             if (o.enter) out.push(event(run, o.enter), ts, run.run_id, 'events');
-            const stageCtx: StageContext = { store: services.store, embedder: services.embedder, params: run.param_version.params, now: Date.now() };
+            const stageCtx: StageContext = { store: services.store, embedder: services.embedder, params: run.param_version.params, now: Date.now(), ...(services.models ? { models: services.models } : {}) };
             let report: Partial<PipelineRunEvent> | undefined;
             let reason = '';
             for (let attempt = 0; attempt < maxAttempts && !report; attempt++) {
@@ -189,10 +194,10 @@ function defineStage(o: {
 export const intakeOperator = defineOperator<Omit<StageParams, 'maxAttempts'>>({
   type: 'maas.intake',
   summary: 'MaaS: request -> run (NEW) with the active parameter version; stores the message',
-  paramsSchema: { ...stageParamsSchema, properties: { store: stageParamsSchema.properties.store, params: stageParamsSchema.properties.params } },
+  paramsSchema: { ...stageParamsSchema, properties: { store: stageParamsSchema.properties.store, params: stageParamsSchema.properties.params, models: stageParamsSchema.properties.models, modelThreads: stageParamsSchema.properties.modelThreads } },
   ports: () => ['out', 'events', 'invalid'],
   async create(p) {
-    const services: MaasServices = await acquireMaasServices(p.store, p.params);
+    const services: MaasServices = await acquireMaasServices(p.store, p.params, modelsOf(p as StageParams));
     return {
       release: () => releaseMaasServices(services),
       async process(batch, _input, out) {
@@ -229,7 +234,7 @@ export const analyzeOperator = defineStage({
   async work(run, ctx) {
     const r = await analyze(run.request, ctx);
     run.keywords = r.keywords;
-    return { keywords: r.keywords, prompt_tokens: r.promptTokens, completion_tokens: r.completionTokens, model_id: r.modelId };
+    return { keywords: r.keywords, prompt_tokens: r.promptTokens, completion_tokens: r.completionTokens, model_id: r.modelId, prompt_template_hash: r.promptTemplateHash };
   },
 });
 

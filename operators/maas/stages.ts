@@ -3,6 +3,9 @@ import { MaasflowError } from '../../engine/errors.ts';
 import { contentTerms, countTokens, extractKeywords, splitSentences, tokenize } from '../../models/builtin/keywords.ts';
 import { respondExtractive, systemPrompt } from '../../models/builtin/responder.ts';
 import type { Embedder } from '../../models/builtin/types.ts';
+import type { ModelRegistry, SelectionRequest } from '../../models/registry/registry.ts';
+import type { InferenceService } from '../../models/runtime/inference-service.ts';
+import { promptTemplate } from '../../models/runtime/prompt-template.ts';
 import { memoryIdFor, type MemoryRecord, type MemoryStore, type RetrievedMemory } from './store.ts';
 import type { ChatRequest, MaasParams } from './types.ts';
 
@@ -13,7 +16,26 @@ export interface StageContext {
   readonly params: MaasParams;
   /** Epoch ms of this run: ages, timestamps of written memories. */
   readonly now: number;
+  /** Model files of the registry: a stage uses an LLM when §3.1 selects a file model for it, else its built-in. */
+  readonly models?: StageModels;
 }
+
+export interface StageModels {
+  readonly registry: ModelRegistry;
+  readonly service: InferenceService;
+}
+
+/** The LLM prompt templates (their hashes are recorded with every call). */
+export const ANALYZER_TEMPLATE = promptTemplate('maas.analyzer.v1', 'List the {{count}} most important keywords of the message, separated by commas.\nMessage: {{message}}\nKeywords:');
+export const RESPONDER_TEMPLATE = promptTemplate('maas.responder.v1', '{{system}}\nMemories:\n{{memories}}\nQuestion: {{question}}\nAnswer:');
+
+/** True when §3.1 picks a model file (not a built-in) for this call. */
+function usesModelFile(models: StageModels | undefined, select: SelectionRequest): models is StageModels {
+  return models !== undefined && models.registry.select(select).manifest.format !== 'builtin';
+}
+
+const ANALYZER_SELECT: SelectionRequest = { capability: 'keywords', micro: true };
+const RESPONDER_SELECT: SelectionRequest = { capability: 'chat', fullContext: true };
 
 export const ANALYZER_MODEL_ID = 'builtin-tiny-keywords-none-v1.0';
 export const RESPONDER_MODEL_ID = 'builtin-tiny-extractive-none-v1.0';
@@ -25,6 +47,8 @@ export interface AnalyzeResult {
   readonly promptTokens: number;
   readonly completionTokens: number;
   readonly modelId: string;
+  /** The LLM prompt template's hash (null for the built-in extractor). */
+  readonly promptTemplateHash: string | null;
 }
 
 /**
@@ -32,8 +56,15 @@ export interface AnalyzeResult {
  * LLM analyzer would have it: it reads the message and writes the keyword list.
  */
 export async function analyze(request: ChatRequest, ctx: StageContext): Promise<AnalyzeResult> {
+  if (usesModelFile(ctx.models, ANALYZER_SELECT)) {
+    const g = await ctx.models.service.generate({ select: ANALYZER_SELECT, template: ANALYZER_TEMPLATE, vars: { count: String(ctx.params.keyword_count), message: request.message }, maxTokens: 32, temperature: 0, stop: ['\n'], role: 'analyzer' });
+    const listed = [...new Set(g.text.split(/[,;\n]/).flatMap((k) => extractKeywords(k, 1)))].slice(0, ctx.params.keyword_count);
+    // an LLM that lists nothing usable still leaves the run its keywords
+    const keywords = listed.length > 0 ? listed : extractKeywords(request.message, ctx.params.keyword_count);
+    return { keywords, promptTokens: g.promptTokens, completionTokens: g.completionTokens, modelId: g.modelId, promptTemplateHash: g.promptTemplateHash };
+  }
   const keywords = extractKeywords(request.message, ctx.params.keyword_count);
-  return { keywords, promptTokens: countTokens(request.message), completionTokens: countTokens(keywords.join(', ')), modelId: ANALYZER_MODEL_ID };
+  return { keywords, promptTokens: countTokens(request.message), completionTokens: countTokens(keywords.join(', ')), modelId: ANALYZER_MODEL_ID, promptTemplateHash: null };
 }
 
 export interface AssembleResult {
@@ -68,6 +99,24 @@ export function promptTemplateHash(text: string): string {
 /** Final Responder (built-in extractive). Keywords are recomputed from the message: deterministic and cheap. */
 export async function respond(request: ChatRequest, retrieved: readonly RetrievedMemory[], ctx: StageContext): Promise<RespondResult> {
   const prompt = systemPrompt(ctx.params.system_prompt_version);
+  if (usesModelFile(ctx.models, RESPONDER_SELECT)) {
+    const g = await ctx.models.service.generate({
+      select: RESPONDER_SELECT,
+      template: RESPONDER_TEMPLATE,
+      vars: { system: prompt.text, memories: retrieved.map((m) => `- ${m.text}`).join('\n') || '(none)', question: request.message },
+      maxTokens: 64,
+      temperature: ctx.params.temperature,
+      seed: 1,
+      stop: ['\nQuestion:'],
+      role: 'responder',
+    });
+    const answer = g.text.trim() || "I don't know.";
+    // the memories the answer drew on: those sharing a content term with it that the question does not have
+    const asked = new Set(contentTerms(request.message));
+    const own = contentTerms(answer).filter((t) => !asked.has(t));
+    const used = retrieved.filter((m) => contentTerms(m.text).some((t) => own.includes(t))).map((m) => m.memoryId);
+    return { answer, usedMemoryIds: used, promptTokens: g.promptTokens, completionTokens: g.completionTokens, modelId: g.modelId, promptTemplateHash: `${RESPONDER_TEMPLATE.hash}:${promptTemplateHash(prompt.text)}` };
+  }
   const out = respondExtractive({
     question: request.message,
     keywords: extractKeywords(request.message, ctx.params.keyword_count),

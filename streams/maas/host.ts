@@ -27,6 +27,8 @@ export interface MaasHostOptions {
   fresh?: boolean;
   /** Rejects a chat request not answered within this (default 30 s). */
   chatTimeoutMs?: number;
+  /** A manifests folder with model files for the Analyzer and the Responder (default: built-ins only); llama.cpp threads. */
+  models?: { dir: string; threads?: number };
   /** Called when a topology stops with an error (the host stops the other one too). */
   onError?: (topology: string, err: Error) => void;
 }
@@ -76,6 +78,9 @@ export class MaasHost {
     };
     if (!fs.existsSync(paths.params)) fs.copyFileSync(DEFAULT_PARAMS_FILE, paths.params);
     const pipeline = placeFiles(loadTopology(PIPELINE_TOPOLOGY, o.schemas).spec, dataDir, paths.params);
+    if (o.models) {
+      for (const op of pipeline.operators ?? []) op.params = { ...op.params, models: path.resolve(o.models.dir), modelThreads: o.models.threads ?? 1 };
+    }
     const sensor = placeFiles(loadTopology(SENSOR_TOPOLOGY, o.schemas).spec, dataDir, paths.params);
 
     const logs = new LogProvider(paths.log);
