@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { installErrorHandlers } from './errors.ts';
 import { chatRoutes, type ChatHandler } from './routes/chat.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 
 export interface ServerOptions {
   /** Answers POST /v1/chat (a MaaS host's chat, or any client of one). */
@@ -17,6 +18,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   installErrorHandlers(app);
   app.get('/health', async () => ({ status: 'ok' }));
   await app.register(chatRoutes(o.chat));
+  await app.register(metricsRoutes);
   await app.ready();
   return app;
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { RunSummary } from '../engine/runtime.ts';
 import type { SchemaRegistry } from '../schemas/index.ts';
 import { MaasHost } from '../streams/maas/host.ts';
+import { exportJudgeAgreement } from '../operators/sensor/metrics-source.ts';
 import { buildServer } from './app.ts';
 
 export interface MaasServiceOptions {
@@ -31,11 +32,13 @@ export interface MaasService {
 /** The MaaS in this process (MaasHost) behind the HTTP API: POST /v1/chat goes through the requests topic. */
 export async function startMaasService(o: MaasServiceOptions): Promise<MaasService> {
   const host = MaasHost.start({ schemas: o.schemas, dataDir: o.dataDir, fresh: o.fresh, paramsFile: o.paramsFile, onError: o.onError, ...(o.models ? { models: o.models } : {}) });
+  const unexport = exportJudgeAgreement(host.paths.sensor);
   let app: FastifyInstance;
   try {
     app = await buildServer({ chat: (r) => host.chat(r), logger: o.logger });
     await app.listen({ port: o.port, host: o.hostname ?? '127.0.0.1' });
   } catch (err) {
+    unexport();
     await host.stop().catch(() => undefined);
     throw err;
   }
@@ -46,6 +49,7 @@ export async function startMaasService(o: MaasServiceOptions): Promise<MaasServi
     app,
     url: `http://${o.hostname ?? '127.0.0.1'}:${port}`,
     async close() {
+      unexport();
       await app.close();
       return host.stop();
     },

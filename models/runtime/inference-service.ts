@@ -8,6 +8,7 @@
  * tokens, latency.
  */
 import { MaasflowError } from '../../engine/errors.ts';
+import { registerMetricsSource } from '../../engine/metrics-export.ts';
 import type { ModelManifest } from '../registry/manifest.ts';
 import type { ModelRegistry, SelectionRequest } from '../registry/registry.ts';
 import { InferenceQueue } from './inference-queue.ts';
@@ -71,8 +72,11 @@ export class InferenceService {
   readonly metrics = new ModelMetrics();
   private readonly hosts = new Map<string, ModelHost>();
   private readonly queues = new Map<string, InferenceQueue>();
+  private readonly unexport: () => void;
 
-  constructor(private readonly o: InferenceServiceOptions) {}
+  constructor(private readonly o: InferenceServiceOptions) {
+    this.unexport = registerMetricsSource('inference', () => this.metrics.prometheus());
+  }
 
   /** Loads the `load: eager` models (seed 001 rule 2: primaries load at start). */
   async start(): Promise<void> {
@@ -159,6 +163,7 @@ export class InferenceService {
 
   /** Unloads every model. */
   async close(): Promise<void> {
+    this.unexport();
     for (const h of this.hosts.values()) await h.unload();
   }
 
