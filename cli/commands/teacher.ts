@@ -3,7 +3,10 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { analyzeExperiment } from '../../control/teacher/analyze.ts';
 import { loadExperimentSpec, type ExperimentSpec } from '../../control/teacher/experiment-spec.ts';
-import { agreement, goldenJudge, lexicalJudge, loadJudgeInputs } from '../../control/teacher/judges.ts';
+import { agreement, goldenJudge, lexicalJudge, llmJudge, loadJudgeInputs, type Judge, type Judgement } from '../../control/teacher/judges.ts';
+import { ModelRegistry } from '../../models/registry/registry.ts';
+import { InferenceService } from '../../models/runtime/inference-service.ts';
+import { createModelLoader } from '../../models/runtime/loaders.ts';
 import { publishExperimentResult, saveExperimentResult, saveJudgements, VERDICTS_TOPIC } from '../../control/teacher/results-store.ts';
 import { acquireInstance } from '../../sinks/duckdb/instances.ts';
 import { loadScenarios } from '../../streams/emulator/index.ts';
@@ -87,33 +90,51 @@ export function registerTeacherCommands(program: Command): void {
     .option('--experiment <id>', 'only runs of this experiment')
     .option('--data-dir <dir>', 'the MaaS data dir: sensor.duckdb and maas.duckdb', '.data/maas')
     .option('--limit <n>', 'at most this many runs', '100000')
+    .option('--models <dir>', 'manifests folder: adds the LLM judge when a model file can judge')
+    .option('--model-threads <n>', 'CPU threads for llama.cpp', '1')
     .option('--json-metrics <path|->', 'write the metrics report')
-    .action((f: { experiment?: string; dataDir: string; limit: string; jsonMetrics?: string }) =>
+    .action((f: { experiment?: string; dataDir: string; limit: string; models?: string; modelThreads: string; jsonMetrics?: string }) =>
       runCommand('teacher judge', f.jsonMetrics, async ({ print }) => {
         const sensor = path.resolve(f.dataDir, 'sensor.duckdb');
         const storeFile = path.resolve(f.dataDir, 'maas.duckdb');
         for (const file of [sensor, storeFile]) if (!fs.existsSync(file)) throw new MaasflowError('CONFIG', `${file} does not exist: run the MaaS first (npm start, maasflow emulate)`);
         const markers = loadScenarios().unknown_markers;
-        const judges = [goldenJudge({ unknownMarkers: markers }), lexicalJudge({ unknownMarkers: markers })];
+        const judges: Judge[] = [goldenJudge({ unknownMarkers: markers }), lexicalJudge({ unknownMarkers: markers })];
+        let service: InferenceService | undefined;
+        if (f.models) {
+          const registry = ModelRegistry.load(path.resolve(f.models));
+          if (registry.manifests.some((m) => m.format !== 'builtin' && m.capabilities.includes('judge'))) {
+            service = new InferenceService({ registry, loader: createModelLoader({ threads: parseCount('model-threads', f.modelThreads, 1, 256) }) });
+            judges.push(llmJudge(service, { unknownMarkers: markers }));
+          }
+        }
         const lease = await acquireInstance(storeFile, 'teacher-judge');
         const store = await lease.instance.connect();
         try {
           return await withSensorDb(sensor, async (conn) => {
             const inputs = await loadJudgeInputs(conn, store, { ...(f.experiment ? { experimentId: f.experiment } : {}), limit: parseCount('limit', f.limit, 1, 10_000_000) });
-            const g = inputs.map((r) => judges[0]!.judge(r));
-            const l = inputs.map((r) => judges[1]!.judge(r));
-            const a = agreement(g, l);
-            await saveJudgements(conn, Date.now(), [...g, ...l], [a]);
+            const byJudge: Judgement[][] = [];
+            for (const j of judges) {
+              const out: Judgement[] = [];
+              for (const r of inputs) out.push(await j.judge(r));
+              byJudge.push(out);
+            }
+            // every pair of judges: golden vs lexical, and each against the LLM judge when there is one
+            const pairs = byJudge.flatMap((a, i) => byJudge.slice(i + 1).map((b) => agreement(a, b)));
+            await saveJudgements(conn, Date.now(), byJudge.flat(), pairs);
             const pct = (x: number | null): string => (x === null ? 'n/a' : `${(x * 100).toFixed(1)} %`);
-            print(`judged ${inputs.length} completed runs with ${judges.map((j) => j.id).join(' and ')} (an LLM judge joins when a model is configured)\n`);
-            print(`  agreement on hallucination: ${pct(a.hallucination.agreement)} of ${a.hallucination.runs} runs both could judge\n`);
-            print(`  agreement on memory relevance: ${pct(a.relevance.agreement)} of ${a.relevance.memories} retrieved memories\n`);
+            print(`judged ${inputs.length} completed runs with ${judges.map((j) => j.id).join(' and ')}${service ? '' : ' (an LLM judge joins with --models when a model file can judge)'}\n`);
+            for (const a of pairs) {
+              print(`  ${a.judges[0]} vs ${a.judges[1]}: agreement on hallucination ${pct(a.hallucination.agreement)} of ${a.hallucination.runs} runs both could judge\n`);
+              print(`  ${a.judges[0]} vs ${a.judges[1]}: agreement on memory relevance ${pct(a.relevance.agreement)} of ${a.relevance.memories} retrieved memories\n`);
+            }
             print(`stored in ${sensor} (judgements, judge_agreement)\n`);
-            return { runs: inputs.length, hallucination_agreement: a.hallucination.agreement, relevance_agreement: a.relevance.agreement };
+            return { runs: inputs.length, agreements: pairs };
           });
         } finally {
           store.closeSync();
           lease.release();
+          await service?.close();
         }
       }),
     );

@@ -10,6 +10,8 @@
  */
 import { LIST, listValue, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
 import { contentTerms } from '../../models/builtin/keywords.ts';
+import type { InferenceService } from '../../models/runtime/inference-service.ts';
+import { promptTemplate } from '../../models/runtime/prompt-template.ts';
 import { containsAnswer, isUnknownAnswer } from '../../streams/emulator/text.ts';
 
 /** What a judge sees of one run. */
@@ -37,13 +39,18 @@ export interface Judgement {
 
 export interface Judge {
   readonly id: string;
+  judge(input: JudgeInput): Judgement | Promise<Judgement>;
+}
+
+/** A judge that needs no model call. */
+export interface DeterministicJudge extends Judge {
   judge(input: JudgeInput): Judgement;
 }
 
 export interface JudgeOptions { unknownMarkers: readonly string[] }
 
 /** Judges with the golden labels the emulator planted (questions only). */
-export function goldenJudge(o: JudgeOptions): Judge {
+export function goldenJudge(o: JudgeOptions): DeterministicJudge {
   return {
     id: 'golden-v1',
     judge(r) {
@@ -68,7 +75,7 @@ export function goldenJudge(o: JudgeOptions): Judge {
  * hallucination when fewer than half of its own content terms (beyond the
  * question's) appear in the retrieved memories.
  */
-export function lexicalJudge(o: JudgeOptions): Judge {
+export function lexicalJudge(o: JudgeOptions): DeterministicJudge {
   return {
     id: 'lexical-v1',
     judge(r) {
@@ -90,6 +97,42 @@ export function lexicalJudge(o: JudgeOptions): Judge {
         utilisation: r.retrieved.length === 0 ? null : used / r.retrieved.length,
         hallucination: answered && own.length > 0 && supported < own.length / 2,
       };
+    },
+  };
+}
+
+export const RELEVANCE_TEMPLATE = promptTemplate('judge.relevance.v1', 'Question: {{question}}\nMemory: {{memory}}\nDoes the memory help answer the question? Reply yes or no.\nReply:');
+export const SUPPORT_TEMPLATE = promptTemplate('judge.support.v1', 'Memories:\n{{memories}}\nQuestion: {{question}}\nAnswer: {{answer}}\nIs every fact in the answer stated in the memories? Reply yes or no.\nReply:');
+
+/** yes / no at the start of a reply; null when the model said neither (the judgement is then unknown, not guessed). */
+export function parseYesNo(text: string): boolean | null {
+  const m = /^\W*(yes|no)\b/i.exec(text);
+  return m ? m[1]!.toLowerCase() === 'yes' : null;
+}
+
+/**
+ * The LLM judge: asks the model §3.1 picks for `judge` (an A/B comparison:
+ * the secondary, so the judge is not the model being judged) one yes/no
+ * question per retrieved memory (relevant?) and one per answer (supported by
+ * the memories?). Utilisation is left to the other judges. A reply that is
+ * neither yes nor no makes that judgement unknown.
+ */
+export function llmJudge(service: InferenceService, o: JudgeOptions): Judge {
+  const ask = async (template: typeof RELEVANCE_TEMPLATE, vars: Record<string, string>): Promise<{ yes: boolean | null; model: string }> => {
+    const g = await service.generate({ select: { capability: 'judge', comparison: true }, template, vars, maxTokens: 3, temperature: 0, role: 'judge' });
+    return { yes: parseYesNo(g.text), model: g.modelId };
+  };
+  return {
+    id: 'llm-v1',
+    async judge(r) {
+      const labels: (boolean | null)[] = [];
+      for (const m of r.retrieved) labels.push((await ask(RELEVANCE_TEMPLATE, { question: r.question, memory: m.text })).yes);
+      let hallucination: boolean | null = null;
+      if (r.answer !== null && !isUnknownAnswer(r.answer, o.unknownMarkers)) {
+        const supported = (await ask(SUPPORT_TEMPLATE, { memories: r.retrieved.map((m) => `- ${m.text}`).join('\n') || '(none)', question: r.question, answer: r.answer })).yes;
+        hallucination = supported === null ? null : !supported;
+      } else if (r.answer !== null) hallucination = false;
+      return { run_id: r.run_id, judge: 'llm-v1', relevant: labels.every((l) => l !== null) ? (labels as boolean[]) : null, utilisation: null, hallucination };
     },
   };
 }

@@ -36,7 +36,7 @@ test('emulate --experiment splits users between the arms; teacher analyze prints
   const judged = cli('teacher', 'judge', '--data-dir', data);
   assert.is(judged.status, 0, judged.stderr);
   assert.match(judged.stdout, /judged \d+ completed runs with golden-v1 and lexical-v1/);
-  assert.match(judged.stdout, /agreement on hallucination: [\d.]+ % of \d+ runs/);
+  assert.match(judged.stdout, /golden-v1 vs lexical-v1: agreement on hallucination [\d.]+ % of \d+ runs/);
 
   const unknown = cli('teacher', 'analyze', '--experiment', "nope'; --", '--data-dir', data);
   assert.is(unknown.status, 1);

@@ -3,7 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { agreement, goldenJudge, lexicalJudge, loadJudgeInputs, type JudgeInput } from '../../../control/teacher/judges.ts';
+import { agreement, goldenJudge, lexicalJudge, llmJudge, loadJudgeInputs, parseYesNo, type JudgeInput } from '../../../control/teacher/judges.ts';
+import { parseManifest } from '../../../models/registry/manifest.ts';
+import { ModelRegistry } from '../../../models/registry/registry.ts';
+import { InferenceService } from '../../../models/runtime/inference-service.ts';
 import { readPerRunValues } from '../../../control/teacher/metrics.ts';
 import { saveJudgements } from '../../../control/teacher/results-store.ts';
 import { withSensorDb } from '../../../operators/sensor/history.ts';
@@ -41,6 +44,42 @@ test('both judges on hand-made runs: relevant memories, utilisation, hallucinati
   assert.is(golden.judge({ ...base, golden_fact_keys: [], golden_answer: null }).hallucination, null, 'no labels: the golden judge cannot tell');
   const a = agreement([golden.judge(base), golden.judge({ ...base, run_id: 'r2', answer: 'Biscuit' })], [lexical.judge(base), lexical.judge({ ...base, run_id: 'r2', answer: 'Biscuit' })]);
   assert.equal(a, { judges: ['golden-v1', 'lexical-v1'], hallucination: { runs: 2, agreement: 1 }, relevance: { memories: 4, agreement: 1 } });
+});
+
+test('the LLM judge asks the judge model yes/no questions through the inference service; unclear replies stay unknown', async () => {
+  assert.equal(['Yes.', ' no, because', 'maybe', 'yesterday'].map(parseYesNo), [true, false, null, null]);
+  const m = parseManifest('judge.yaml', 'id: fake-1m-judge-f32-v1.0\nfamily: fake\nrole: secondary\npath: judge.gguf\nformat: gguf\nquant: f32\ncontext_length: 512\ncapabilities: [judge]\nrevision: r1\nchecksum_sha256: none\nskip_checksum: true', os.tmpdir());
+  fs.writeFileSync(m.path, 'x');
+  const prompts: string[] = [];
+  // the fake judge: a memory is relevant when it mentions "Rex"; an answer is supported when the memories mention its last word
+  const service = new InferenceService({
+    registry: new ModelRegistry([m]),
+    loader: async () => ({
+      kind: 'generator',
+      model: {
+        sequences: 1,
+        countTokens: () => 1,
+        unload: async () => undefined,
+        async generate(_seq, prompt) {
+          prompts.push(prompt);
+          const memory = /Memory: (.*)/.exec(prompt)?.[1];
+          if (memory !== undefined) return { text: memory.includes('Rex') ? ' yes' : ' no', promptTokens: 1, completionTokens: 1 };
+          const answer = /Answer: (.*)/.exec(prompt)![1]!;
+          const last = answer.replace(/\W+$/, '').split(' ').at(-1)!;
+          return { text: prompt.split('Question:')[0]!.includes(last) ? ' yes' : ' no', promptTokens: 1, completionTokens: 1 };
+        },
+      },
+    }),
+  });
+  const llm = llmJudge(service, { unknownMarkers: markers });
+  const j = await llm.judge(base);
+  assert.equal([j.judge, j.relevant, j.hallucination, j.utilisation], ['llm-v1', [true, false], false, null]);
+  assert.is((await llm.judge({ ...base, answer: 'Your dog is called Biscuit' })).hallucination, true);
+  assert.is((await llm.judge({ ...base, answer: "I don't know." })).hallucination, false, 'no question asked for "I don\'t know"');
+  assert.ok(prompts.every((p) => p.endsWith('Reply:')));
+  const a = agreement([golden.judge(base)], [j]);
+  assert.equal(a.relevance, { memories: 2, agreement: 1 });
+  await service.close();
 });
 
 test('on emulator runs: the golden judge matches the SQL hallucination rate; agreement is measured and stored', async () => {
