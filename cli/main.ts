@@ -5,6 +5,7 @@ import { registerEmulateCommand } from './commands/emulate.ts';
 import { registerEngineDemoCommand } from './commands/engine-demo.ts';
 import { registerLogCommands } from './commands/log.ts';
 import { registerTeacherCommands } from './commands/teacher.ts';
+import { registerModelsCommands } from './commands/models.ts';
 import { provenance } from './metrics-contract.ts';
 
 const program = new Command();
@@ -15,4 +16,5 @@ registerEmulateCommand(program);
 registerEngineDemoCommand(program);
 registerLogCommands(program);
 registerTeacherCommands(program);
+registerModelsCommands(program);
 await program.parseAsync(process.argv);

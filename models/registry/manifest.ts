@@ -99,7 +99,7 @@ type RawManifest = Omit<ModelManifest, 'file' | 'name' | 'load' | 'adapter' | 'e
  * Parses one manifest and checks the rules that concern it alone (rules 2, 3
  * and 5 of §9.1, the §10 name, format/adapter/path consistency). Rule 1 (id
  * unique) is checked across files by `loadManifests`; rule 4 (checksum) at
- * first load (models/registry/lifecycle). Paths are relative to `modelsRoot`.
+ * first load (models/runtime/model-host.ts). Paths are relative to `modelsRoot`.
  */
 export function parseManifest(file: string, text: string, modelsRoot: string): ModelManifest {
   const { source, errors: syntax } = SourceFile.parse(file, text, 'CONFIG');
@@ -152,24 +152,40 @@ export function parseManifest(file: string, text: string, modelsRoot: string): M
 
 /** Every manifest of a folder (*.yaml, *.yml, *.json), with rule 1 (unique ids) across them; all problems of all files at once. */
 export function loadManifests(dir: string, modelsRoot: string = process.cwd()): ModelManifest[] {
+  const { manifests, errors } = scanManifests(dir, modelsRoot);
+  if (errors.length > 0) throw new ValidationErrors(errors);
+  return manifests;
+}
+
+/**
+ * Reads every manifest of a folder and reports, rather than throws, what is
+ * wrong: the manifests that parsed (a duplicate id's second file left out)
+ * and every problem of every file (for `maasflow models validate`, which goes
+ * on to verify the model files of the good ones).
+ */
+export function scanManifests(dir: string, modelsRoot: string = process.cwd()): { manifests: ModelManifest[]; errors: MaasflowError[] } {
   const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort() : [];
-  const manifests: ModelManifest[] = [];
+  const parsed: { manifest: ModelManifest; text: string }[] = [];
   const errors: MaasflowError[] = [];
   for (const f of files) {
     const file = path.join(dir, f);
+    const text = fs.readFileSync(file, 'utf8');
     try {
-      manifests.push(parseManifest(file, fs.readFileSync(file, 'utf8'), modelsRoot));
+      parsed.push({ manifest: parseManifest(file, text, modelsRoot), text });
     } catch (e) {
       if (e instanceof ValidationErrors) errors.push(...e.errors);
       else throw e;
     }
   }
   const seen = new Map<string, string>();
-  for (const m of manifests) {
+  const manifests: ModelManifest[] = [];
+  for (const { manifest: m, text } of parsed) {
     const first = seen.get(m.id);
-    if (first) errors.push(new MaasflowError('CONFIG', `rule 1: id "${m.id}" is already used by ${first}`, { location: { file: m.file, path: '/id' } }));
-    else seen.set(m.id, m.file);
+    if (first) errors.push(SourceFile.parse(m.file, text, 'CONFIG').source!.error('CONFIG', ['id'], `rule 1: id "${m.id}" is already used by ${first}`));
+    else {
+      seen.set(m.id, m.file);
+      manifests.push(m);
+    }
   }
-  if (errors.length > 0) throw new ValidationErrors(errors);
-  return manifests;
+  return { manifests, errors };
 }

@@ -88,7 +88,7 @@ test('rule 1: an id used by two files is refused, naming both; every file\'s pro
     assert.unreachable();
   } catch (e) {
     const lines = (e as ValidationErrors).errors.map((x) => x.format());
-    assert.ok(lines.some((l) => l.includes('b.yaml /id: rule 1: id "qwen2.5-7b-instruct-q5_k_m-v1.1" is already used by') && l.includes('a.yaml')), lines.join('\n'));
+    assert.ok(lines.some((l) => l.includes('b.yaml:1:1 /id: rule 1: id "qwen2.5-7b-instruct-q5_k_m-v1.1" is already used by') && l.includes('a.yaml')), lines.join('\n'));
     assert.ok(lines.some((l) => l.includes('c.yaml') && l.includes('rule 2')), lines.join('\n'));
   }
   fs.rmSync(dir, { recursive: true, force: true });
