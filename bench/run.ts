@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<BenchRow[]> }>> = {
   stats: () => import('./stats.ts'),
   maas: () => import('./maas.ts'),
   teacher: () => import('./teacher.ts'),
+  inference: () => import('./inference.ts'),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -11,6 +11,7 @@ import { sessionWindowOperator } from './core/session-window.ts';
 import { windowOperator } from './core/window.ts';
 import { sensorOperator } from './sensor/sensor.ts';
 import { MAAS_OPERATORS } from './maas/pipeline.ts';
+import { inferenceOperator } from './inference/inference-operator.ts';
 
 /** Every operator type a topology file may name. Later stages (MaaS, stats, QMPT) register here. */
 const operators = new Map<string, OperatorDefinition>();
@@ -28,6 +29,6 @@ export function operatorTypes(): string[] {
   return [...operators.keys()].sort();
 }
 
-for (const def of [mapOperator, filterOperator, flatMapOperator, keyByOperator, branchOperator, mergeOperator, aggregateOperator, windowOperator, sessionWindowOperator, joinOperator, sensorOperator, ...MAAS_OPERATORS]) {
+for (const def of [mapOperator, filterOperator, flatMapOperator, keyByOperator, branchOperator, mergeOperator, aggregateOperator, windowOperator, sessionWindowOperator, joinOperator, sensorOperator, inferenceOperator, ...MAAS_OPERATORS]) {
   registerOperator(def);
 }

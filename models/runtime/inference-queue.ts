@@ -18,6 +18,8 @@ interface Pending<T> {
   reject(e: Error): void;
   controller: AbortController;
   timer: NodeJS.Timeout | undefined;
+  /** Removes the listener on the caller's signal (a long-lived signal must not collect one per call). */
+  unlisten: (() => void) | undefined;
   settled: boolean;
   enqueuedAt: number;
 }
@@ -72,17 +74,22 @@ export class InferenceQueue {
       return Promise.reject(new MaasflowError('INFERENCE_BUSY', `model ${this.name}: ${this.waiting.length} requests already queued (limit ${this.o.maxQueued})`, { retriable: true }));
     }
     return new Promise<T>((resolve, reject) => {
-      const p: Pending<T> = { task, seq: this.seq++, resolve, reject, controller: new AbortController(), timer: undefined, settled: false, enqueuedAt: performance.now() };
+      const p: Pending<T> = { task, seq: this.seq++, resolve, reject, controller: new AbortController(), timer: undefined, unlisten: undefined, settled: false, enqueuedAt: performance.now() };
       if (task.timeoutMs !== undefined) {
         p.timer = setTimeout(() => {
           this.counts.timedOut++;
           this.settle(p, new MaasflowError('INFERENCE_TIMEOUT', `model ${this.name}: request timed out after ${task.timeoutMs} ms`, { retriable: true }));
         }, task.timeoutMs);
       }
-      task.signal?.addEventListener('abort', () => {
-        this.counts.cancelled++;
-        this.settle(p, cancelled(this.name, task.signal!));
-      }, { once: true });
+      if (task.signal) {
+        const signal = task.signal;
+        const onAbort = (): void => {
+          this.counts.cancelled++;
+          this.settle(p, cancelled(this.name, signal));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        p.unlisten = () => signal.removeEventListener('abort', onAbort);
+      }
       this.insert(p as Pending<unknown>);
       this.pump();
     });
@@ -133,6 +140,7 @@ export class InferenceQueue {
     if (p.settled) return;
     p.settled = true;
     if (p.timer) clearTimeout(p.timer);
+    p.unlisten?.();
     if (err) {
       p.controller.abort(err);
       const at = this.waiting.indexOf(p);

@@ -26,9 +26,11 @@ writeTinyEmbeddingModel(onnxDir, { seed: 2 });
 
 const yaml = (o: Record<string, string>): string => Object.entries(o).map(([k, v]) => `${k}: ${v}`).join('\n');
 const llm = (over: Record<string, string> = {}): ModelManifest =>
-  parseManifest('tiny-llm.yaml', yaml({ id: 'tiny-0m-chat-f32-v1.0', family: 'tiny', role: 'lightweight', path: gguf, format: 'gguf', quant: 'f32', context_length: '256', capabilities: '[chat]', revision: 'r1', checksum_sha256: sha256, sequences: '2', ...over }), dir);
+  parseManifest('tiny-llm.yaml', yaml({ id: 'tiny-0m-chat-f32-v1.0', family: 'tiny', role: 'lightweight', path: gguf, format: 'gguf', quant: 'f32', context_length: '256', capabilities: '[chat]', revision: 'r1', checksum_sha256: sha256, ...over }), dir);
 const template = promptTemplate('continue', '{{text}}');
-// one thread: on this 2-core machine llama.cpp is ~40x slower on the tiny model with two (CONVENTIONS.md)
+// One thread: on this 2-core machine llama.cpp is ~40x slower on the tiny model with two (CONVENTIONS.md).
+// One sequence: node-llama-cpp 3.21.1 sometimes swaps outputs between sequences decoded together (~2 in 1000
+// generations, raw node-llama-cpp too; docs/MODELS.md), so concurrency here is the queue's serialization.
 const loader = createModelLoader({ threads: 1 });
 
 test('N concurrent requests through the service give the same outputs as the same requests one by one', async () => {
