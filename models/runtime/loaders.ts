@@ -9,7 +9,7 @@ import type { LoadedModel, ModelLoader } from './model-host.ts';
 export interface LoaderOptions {
   /** CPU threads a model may use (default: every core given to the process). */
   threads?: number;
-  /** `auto` uses a GPU when there is one (llama.cpp); false stays on the CPU. */
+  /** `auto` (default) uses a GPU when there is one (llama.cpp; falls back to the CPU binary, measured here); false stays on the CPU. */
   gpu?: 'auto' | false;
 }
 
@@ -25,7 +25,7 @@ export function createModelLoader(o: LoaderOptions = {}): ModelLoader {
   return async (m: ModelManifest): Promise<LoadedModel> => {
     switch (m.adapter) {
       case 'llama_cpp':
-        return { kind: 'generator', model: await loadLlamaCpp({ path: m.path, contextLength: m.context_length, sequences: m.sequences, threads, gpu: o.gpu ?? false }) };
+        return { kind: 'generator', model: await loadLlamaCpp({ path: m.path, contextLength: m.context_length, sequences: m.sequences, threads, gpu: o.gpu ?? 'auto' }) };
       case 'transformers':
         if (m.capabilities.includes('classification')) return { kind: 'classifier', model: await loadTransformersClassifier({ dir: m.path, threads }) };
         return { kind: 'embedder', model: await loadTransformersEmbedder({ dir: m.path, threads }) };

@@ -66,7 +66,7 @@ export const inferenceParamsSchema = {
   },
 } as const;
 
-export const DEFAULTS = { maxTokens: 64, temperature: 0, output: 'completion', manifests: 'models/manifests', threads: 1, gpu: false } as const;
+export const DEFAULTS = { maxTokens: 64, temperature: 0, output: 'completion', manifests: 'models/manifests', threads: 1, gpu: 'auto' } as const;
 
 /** Rules the schema cannot express; paths are below params. */
 export function checkInferenceParams(p: InferenceParams): { path: string; message: string }[] {

@@ -154,7 +154,7 @@ test('an unknown model or a built-in one fails the run at start, naming it', asy
 });
 
 test('one service per process is shared, submissions stay within maxConcurrent, and the last release unloads the model', async () => {
-  const held = acquireInference({ manifests, threads: 1, gpu: false });
+  const held = acquireInference({ manifests, threads: 1, gpu: 'auto' });
   const manifest = held.registry.get(MODEL);
   const queue = held.service.queue(manifest);
   let deepest = 0;
