@@ -17,7 +17,7 @@ import { withSensorDb } from '../../../operators/sensor/history.ts';
 import { SchemaRegistry } from '../../../schemas/index.ts';
 import { startMaasService } from '../../../server/maas-service.ts';
 import { runEmulator } from '../../../streams/emulator/index.ts';
-import { EmbeddedLog } from '../../../streams/log/embedded-log.ts';
+import { terminalRuns } from './helpers.ts';
 import { httpChat } from '../../../streams/maas/http-chat.ts';
 
 const schemas = SchemaRegistry.load();
@@ -26,30 +26,6 @@ interface SensorRowView { run_id: string; status: string; error: string | null; 
 
 async function sensorRows(file: string): Promise<SensorRowView[]> {
   return withSensorDb(file, async (conn) => (await conn.runAndReadAll('SELECT * FROM sensor_runs ORDER BY run_id')).getRowObjectsJS() as unknown as SensorRowView[]);
-}
-
-function terminalRuns(logDir: string): Map<string, string> {
-  const log = EmbeddedLog.open(logDir);
-  const decode = schemas.decoder('maas.PipelineRunEvent@1');
-  const out = new Map<string, string>();
-  try {
-    for (let p = 0; p < log.topicConfig('pipeline_runs').partitions; p++) {
-      for (let from = 0; ; ) {
-        const records = log.read('pipeline_runs', p, from, 4096);
-        if (records.length === 0) break;
-        from = records.at(-1)!.offset + 1;
-        for (const r of records) {
-          const e = decode(r.value);
-          if (!e.ok) throw new Error(e.reason);
-          const { run_id, state } = e.value as { run_id: string; state: string };
-          if (state === 'COMPLETED' || state === 'FAILED') out.set(run_id, state);
-        }
-      }
-    }
-  } finally {
-    log.close();
-  }
-  return out;
 }
 
 test('100 emulated dialogues through POST /v1/chat: every run ends COMPLETED or FAILED with a reason; sensor rows = pipeline runs exactly; planted facts are retrievable', async () => {
@@ -68,7 +44,7 @@ test('100 emulated dialogues through POST /v1/chat: every run ends COMPLETED or 
     assert.ok(entry.status === 'COMPLETED' || (entry.status === 'FAILED' && typeof entry.error === 'string' && entry.error.length > 0), `run ${entry.run_id}: ${entry.status} ${entry.error ?? ''}`);
   }
 
-  const terminal = terminalRuns(paths.log);
+  const terminal = terminalRuns(paths.log, schemas);
   const rows = await sensorRows(paths.sensor);
   const runIds = new Set(transcript.map((e) => e.run_id!));
   assert.is(runIds.size, transcript.length, 'one run per request');

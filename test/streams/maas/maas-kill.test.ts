@@ -12,7 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withSensorDb } from '../../../operators/sensor/history.ts';
 import { SchemaRegistry } from '../../../schemas/index.ts';
-import { EmbeddedLog } from '../../../streams/log/embedded-log.ts';
+import { terminalRuns } from './helpers.ts';
 
 const schemas = SchemaRegistry.load();
 const FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/maas-run.ts');
@@ -45,30 +45,6 @@ function runMaas(dataDir: string, killAfterTurns?: number): Promise<{ turns: num
   });
 }
 
-function terminalRunIds(logDir: string): Set<string> {
-  const log = EmbeddedLog.open(logDir);
-  const decode = schemas.decoder('maas.PipelineRunEvent@1');
-  const ids = new Set<string>();
-  try {
-    for (let p = 0; p < log.topicConfig('pipeline_runs').partitions; p++) {
-      for (let from = 0; ; ) {
-        const records = log.read('pipeline_runs', p, from, 4096);
-        if (records.length === 0) break;
-        from = records.at(-1)!.offset + 1;
-        for (const r of records) {
-          const e = decode(r.value);
-          if (!e.ok) throw new Error(e.reason);
-          const v = e.value as { run_id: string; state: string };
-          if (v.state === 'COMPLETED' || v.state === 'FAILED') ids.add(v.run_id);
-        }
-      }
-    }
-  } finally {
-    log.close();
-  }
-  return ids;
-}
-
 test('killed mid-run and restarted: no sensor row lost or duplicated', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'maasflow-kill-'));
   const first = await runMaas(dir, 120);
@@ -76,7 +52,7 @@ test('killed mid-run and restarted: no sensor row lost or duplicated', async () 
   const second = await runMaas(dir);
   assert.ok(second.done, 'the second process finished the run');
 
-  const terminal = terminalRunIds(path.join(dir, 'log'));
+  const terminal = new Set(terminalRuns(path.join(dir, 'log'), schemas).keys());
   const rows = await withSensorDb(path.join(dir, 'sensor.duckdb'), async (conn) =>
     (await conn.runAndReadAll('SELECT run_id, count(*) OVER (PARTITION BY run_id) AS copies FROM sensor_runs')).getRowObjectsJS(),
   );
