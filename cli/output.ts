@@ -34,3 +34,10 @@ export function errorLines(err: unknown): string[] {
   if (err instanceof Error) return [`error: ${err.message}`];
   return [`error: ${String(err)}`];
 }
+
+/** A whole-number flag within [min, max], or a CONFIG error naming the flag and what it got. */
+export function parseCount(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new MaasflowError('CONFIG', `--${name} must be an integer in [${min}, ${max}], got "${value}"`);
+  return n;
+}

@@ -8,7 +8,8 @@ import { SchemaRegistry } from '../../schemas/index.ts';
 import { startMaasService } from '../../server/maas-service.ts';
 import { runEmulator, type EmulatorReport } from '../../streams/emulator/index.ts';
 import { httpChat } from '../../streams/maas/http-chat.ts';
-import { runCommand } from '../output.ts';
+import { parseCount, runCommand } from '../output.ts';
+import { addModelFlags, modelsFromFlags, type ModelFlags } from './model-flags.ts';
 
 export interface EmulationOptions {
   dialogues: number;
@@ -50,13 +51,7 @@ export function describeSensor(file: string, s: SensorSummary): string {
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
 
-export function parseCount(name: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new MaasflowError('CONFIG', `--${name} must be an integer in [${min}, ${max}], got "${value}"`);
-  return n;
-}
-
-interface EmulateFlags { models?: string; modelThreads: string; dialogues: string; seed: string; concurrency: string; url?: string; dataDir: string; keepData?: boolean; report?: string; personas?: string; scenarios?: string; experiment?: string; jsonMetrics?: string }
+interface EmulateFlags extends ModelFlags { dialogues: string; seed: string; concurrency: string; url?: string; dataDir: string; keepData?: boolean; report?: string; personas?: string; scenarios?: string; experiment?: string; jsonMetrics?: string }
 
 /** Runs the experiment of a spec file in the MaaS whose parameter file this is: each user gets an arm (docs/IMPACTS.md). */
 export function startExperiment(paramsFile: string, specFile: string): ExperimentSpec {
@@ -73,8 +68,7 @@ export function startExperiment(paramsFile: string, specFile: string): Experimen
  * sensor history is then summarised.
  */
 export function registerEmulateCommand(program: Command): void {
-  program
-    .command('emulate')
+  addModelFlags(program.command('emulate'), 'the in-process MaaS: manifests folder with model files for the Analyzer and Responder')
     .description('run the User Emulator: N seeded dialogues through POST /v1/chat (of --url, or of a MaaS started here)')
     .option('--dialogues <n>', 'dialogues (threads) to hold', '100')
     .option('--seed <s>', 'seed of every choice the emulator makes', '1')
@@ -85,8 +79,6 @@ export function registerEmulateCommand(program: Command): void {
     .option('--report <path>', 'where the emulator report goes (default DATA_DIR/emulator-report.json)')
     .option('--personas <file>', 'personas (default config/sim_personas.json)')
     .option('--scenarios <file>', 'scenarios (default config/sim_scenarios.json)')
-    .option('--models <dir>', 'the in-process MaaS: manifests folder with model files for the Analyzer and Responder')
-    .option('--model-threads <n>', 'CPU threads for llama.cpp', '1')
     .option('--experiment <spec>', 'run this experiment spec in the in-process MaaS: users are split between its arms')
     .option('--json-metrics <path|->', 'write the metrics report')
     .action((f: EmulateFlags) =>
@@ -110,7 +102,7 @@ export function registerEmulateCommand(program: Command): void {
           dataDir: f.dataDir,
           fresh: !f.keepData,
           port: 0,
-          ...(f.models ? { models: { dir: f.models, threads: parseCount('model-threads', f.modelThreads, 1, 256) } } : {}),
+          models: modelsFromFlags(f),
         });
         say(`MaaS (pipeline + sensor) in this process, data in ${f.dataDir}, API on ${service.url}`);
         if (f.experiment) {

@@ -11,7 +11,7 @@ import { InferenceService } from '../../models/runtime/inference-service.ts';
 import { createModelLoader } from '../../models/runtime/loaders.ts';
 import { updateModel } from '../../models/runtime/update.ts';
 import { runCommand, type CommandContext } from '../output.ts';
-import { parseCount } from './emulate.ts';
+import { parseCount } from '../output.ts';
 import { MANIFESTS_OPTION, rel, table } from './models-common.ts';
 
 const PROMPTS_OPTION = ['--prompts <file>', `control prompts (default ${rel(DEFAULT_CONTROL_PROMPTS)})`] as const;

@@ -3,10 +3,11 @@ import type { Command } from 'commander';
 import { readSensorSummary } from '../../operators/sensor/history.ts';
 import { SchemaRegistry } from '../../schemas/index.ts';
 import { startMaasService } from '../../server/maas-service.ts';
-import { runCommand } from '../output.ts';
-import { describeSensor, emulateOverHttp, parseCount } from './emulate.ts';
+import { parseCount, runCommand } from '../output.ts';
+import { describeSensor, emulateOverHttp } from './emulate.ts';
+import { addModelFlags, modelsFromFlags, type ModelFlags } from './model-flags.ts';
 
-interface StartFlags { models?: string; modelThreads: string; dataDir: string; port: string; dialogues: string; seed: string; serve: boolean; keepData?: boolean; jsonMetrics?: string }
+interface StartFlags extends ModelFlags { dataDir: string; port: string; dialogues: string; seed: string; serve: boolean; keepData?: boolean; jsonMetrics?: string }
 
 /**
  * `npm start`, the main job as far as it is built: the MaaS (pipeline and
@@ -15,8 +16,7 @@ interface StartFlags { models?: string; modelThreads: string; dataDir: string; p
  * until Ctrl-C (or exits with --no-serve).
  */
 export function registerStartCommand(program: Command): void {
-  program
-    .command('start')
+  addModelFlags(program.command('start'), 'manifests folder with model files for the Analyzer and Responder (default: built-ins)')
     .description('the main job: MaaS + sensor behind the HTTP API, an emulator run through it, then serve')
     .option('--data-dir <dir>', 'log, checkpoints, memory store, sensor history', '.data/maas')
     .option('--port <n>', 'HTTP port (0: any free one)', '8080')
@@ -24,8 +24,6 @@ export function registerStartCommand(program: Command): void {
     .option('--seed <s>', 'emulator seed', '1')
     .option('--keep-data', 'keep what the MaaS learnt in earlier runs (default: start empty)')
     .option('--no-serve', 'stop after the emulator run')
-    .option('--models <dir>', 'manifests folder with model files for the Analyzer and Responder (default: built-ins)')
-    .option('--model-threads <n>', 'CPU threads for llama.cpp', '1')
     .option('--json-metrics <path|->', 'write the metrics report')
     .action((f: StartFlags) =>
       runCommand('start', f.jsonMetrics, async ({ print }) => {
@@ -39,7 +37,7 @@ export function registerStartCommand(program: Command): void {
           dataDir: f.dataDir,
           fresh: !f.keepData,
           port,
-          ...(f.models ? { models: { dir: f.models, threads: parseCount('model-threads', f.modelThreads, 1, 256) } } : {}),
+          models: modelsFromFlags(f),
           onError: (topology, err) => {
             say(`error: topology ${topology} stopped: ${err.message}`);
             stopped.abort();

@@ -16,8 +16,8 @@ import { FileParamSource } from '../../operators/maas/param-source.ts';
 import { withSensorDb } from '../../operators/sensor/history.ts';
 import { createStatsPool } from '../../operators/stats/index.ts';
 import { EmbeddedLog } from '../../streams/log/index.ts';
-import { runCommand } from '../output.ts';
-import { parseCount } from './emulate.ts';
+import { parseCount, runCommand } from '../output.ts';
+import { addModelFlags, modelsFromFlags, type ModelFlags } from './model-flags.ts';
 
 interface AnalyzeFlags { experiment: string; spec?: string; experiments: string; dataDir: string; sensor?: string; params?: string; workers: string; clientType?: string; save: boolean; jsonMetrics?: string }
 
@@ -84,16 +84,13 @@ export function registerTeacherCommands(program: Command): void {
       }),
     );
 
-  teacher
-    .command('judge')
+  addModelFlags(teacher.command('judge'), 'manifests folder: adds the LLM judge when a model file can judge')
     .description('judge completed runs (relevance, utilisation, hallucination) with the golden and the lexical judge; store both and their agreement')
     .option('--experiment <id>', 'only runs of this experiment')
     .option('--data-dir <dir>', 'the MaaS data dir: sensor.duckdb and maas.duckdb', '.data/maas')
     .option('--limit <n>', 'at most this many runs', '100000')
-    .option('--models <dir>', 'manifests folder: adds the LLM judge when a model file can judge')
-    .option('--model-threads <n>', 'CPU threads for llama.cpp', '1')
     .option('--json-metrics <path|->', 'write the metrics report')
-    .action((f: { experiment?: string; dataDir: string; limit: string; models?: string; modelThreads: string; jsonMetrics?: string }) =>
+    .action((f: ModelFlags & { experiment?: string; dataDir: string; limit: string; jsonMetrics?: string }) =>
       runCommand('teacher judge', f.jsonMetrics, async ({ print }) => {
         const sensor = path.resolve(f.dataDir, 'sensor.duckdb');
         const storeFile = path.resolve(f.dataDir, 'maas.duckdb');
@@ -101,10 +98,11 @@ export function registerTeacherCommands(program: Command): void {
         const markers = loadScenarios().unknown_markers;
         const judges: Judge[] = [goldenJudge({ unknownMarkers: markers }), lexicalJudge({ unknownMarkers: markers })];
         let service: InferenceService | undefined;
-        if (f.models) {
-          const registry = ModelRegistry.load(path.resolve(f.models));
+        const models = modelsFromFlags(f);
+        if (models) {
+          const registry = ModelRegistry.load(path.resolve(models.dir));
           if (registry.manifests.some((m) => m.format !== 'builtin' && m.capabilities.includes('judge'))) {
-            service = new InferenceService({ registry, loader: createModelLoader({ threads: parseCount('model-threads', f.modelThreads, 1, 256) }) });
+            service = new InferenceService({ registry, loader: createModelLoader({ threads: models.threads }) });
             judges.push(llmJudge(service, { unknownMarkers: markers }));
           }
         }

@@ -127,12 +127,27 @@ export async function analyzeExperiment(conn: DuckDBConnection, spec: Experiment
   };
   const test: MetricComparison['test'] = spec.design === 'sequential' ? 'msprt' : spec.test;
 
+  // Each arm's values and each metric's per-variant figures are read once, whatever the number of variants and roles.
+  const filter = { experimentId: spec.id, ...(options.clientType ? { clientType: options.clientType } : {}) };
+  const valuesRead = new Map<string, Promise<Float64Array>>();
+  const valuesOf = (metric: MetricName, variant: string): Promise<Float64Array> => {
+    const key = `${metric}\0${variant}`;
+    let v = valuesRead.get(key);
+    if (!v) valuesRead.set(key, (v = perRunValues(conn, { ...filter, metric, variant })));
+    return v;
+  };
+  const figuresRead = new Map<MetricName, Promise<Awaited<ReturnType<typeof aggregateMetrics>>>>();
+  const figuresOf = (metric: MetricName): ReturnType<typeof aggregateMetrics> => {
+    let f = figuresRead.get(metric);
+    if (!f) figuresRead.set(metric, (f = aggregateMetrics(conn, { ...filter, metrics: [metric], groupBy: ['variant'] })));
+    return f;
+  };
+
   const compare = async (variant: string, metric: MetricName, role: MetricComparison['role'], guardrail?: GuardrailSpec): Promise<MetricComparison> => {
     const def = METRICS[metric];
-    const filter = { experimentId: spec.id, ...(options.clientType ? { clientType: options.clientType } : {}) };
-    const a = await perRunValues(conn, { ...filter, metric, variant });
-    const b = await perRunValues(conn, { ...filter, metric, variant: spec.baseline.name });
-    const figures = await aggregateMetrics(conn, { ...filter, metrics: [metric], groupBy: ['variant'] });
+    const a = await valuesOf(metric, variant);
+    const b = await valuesOf(metric, spec.baseline.name);
+    const figures = await figuresOf(metric);
     const figure = (arm: string, values: Float64Array): ArmFigures => {
       const row = figures.find((r) => r.group.variant === arm);
       return { n: values.length, value: row?.metrics[metric]?.value ?? null, mean: values.length > 0 ? mean(values) : null };
@@ -184,7 +199,7 @@ export async function analyzeExperiment(conn: DuckDBConnection, spec: Experiment
     for (const m of spec.primary_metrics) primary.push(await compare(v.name, m, 'primary'));
     const guardrails: MetricComparison[] = [];
     for (const g of spec.guardrails) guardrails.push(await compare(v.name, g.metric, 'guardrail', g));
-    variants.push({ variant: v.name, verdict: 'inconclusive', reasons: [], primary, guardrails, required_n_per_arm: requiredN(spec, primary[0]!, await perRunValues(conn, { experimentId: spec.id, metric: primary[0]!.metric, variant: spec.baseline.name })) });
+    variants.push({ variant: v.name, verdict: 'inconclusive', reasons: [], primary, guardrails, required_n_per_arm: requiredN(spec, await valuesOf(primary[0]!.metric, spec.baseline.name)) });
   }
   // Multiple comparisons: every (variant, primary metric) pair is one hypothesis.
   const all = variants.flatMap((v) => v.primary.filter((c) => c.p_value !== null));
@@ -249,7 +264,7 @@ function guardrailLimit(c: MetricComparison, g: GuardrailSpec, alpha: number): N
   return { ...(g.max_relative_change !== undefined ? { relative: g.max_relative_change } : {}), ...(g.max_absolute_change !== undefined ? { absolute: g.max_absolute_change } : {}), violated: past && significantlyWorse };
 }
 
-function requiredN(spec: ExperimentSpec, c: MetricComparison, baselineValues: Float64Array): number | null {
+function requiredN(spec: ExperimentSpec, baselineValues: Float64Array): number | null {
   if (baselineValues.length < 2) return null;
   const sd = Math.sqrt(variance(baselineValues));
   if (!(sd > 0)) return null;

@@ -40,6 +40,8 @@ const FALLBACK: Record<ModelRole, ModelRole[]> = {
 /** The models of a manifests folder, and the selection policy of seed 001 §3.1. */
 export class ModelRegistry {
   private readonly byId: Map<string, ModelManifest>;
+  /** The manifests never change, so a selection is computed once per distinct request (it runs on every model call). */
+  private readonly selections = new Map<string, Selection>();
 
   constructor(readonly manifests: readonly ModelManifest[]) {
     this.byId = new Map(manifests.map((m) => [m.id, m]));
@@ -64,6 +66,13 @@ export class ModelRegistry {
    * which fallback.
    */
   select(req: SelectionRequest): Selection {
+    const key = `${req.capability}|${req.fullContext ? 1 : 0}${req.latencyCritical ? 1 : 0}${req.resourcesBusy ? 1 : 0}${req.comparison ? 1 : 0}${req.micro ? 1 : 0}`;
+    let chosen = this.selections.get(key);
+    if (!chosen) this.selections.set(key, (chosen = this.choose(req)));
+    return chosen;
+  }
+
+  private choose(req: SelectionRequest): Selection {
     const [wanted, rule] = req.fullContext
       ? (['primary', 'full context needed'] as const)
       : req.latencyCritical || req.resourcesBusy

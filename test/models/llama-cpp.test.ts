@@ -4,11 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MaasflowError } from '../../engine/errors.ts';
 import { loadLlamaCpp } from '../../models/adapters/llama-cpp.ts';
 import { GgufValueType } from '../../models/gguf/reader.ts';
 import type { LoadedGenerator } from '../../models/types.ts';
 import { TINY_GGUF, writeTinyGguf } from '../support/models/tiny-gguf.ts';
+import { expectRejects } from '../support/errors.ts';
 
 const THREADS = 2;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'maasflow-llama-'));
@@ -20,33 +20,21 @@ const wordsOnly = new RegExp(`^(${TINY_GGUF.words.map((w) => w.replace('▁', ' 
 
 let model: LoadedGenerator;
 
-async function expectError(fn: () => Promise<unknown>, code: string, ...patterns: RegExp[]): Promise<MaasflowError> {
-  try {
-    await fn();
-  } catch (e) {
-    assert.instance(e, MaasflowError);
-    const err = e as MaasflowError;
-    assert.is(err.code, code, err.message);
-    for (const p of patterns) assert.match(err.message, p);
-    return err;
-  }
-  throw new assert.Assertion({ message: 'expected an error', generated: false, operator: 'rejects', expects: code, actual: 'no error' });
-}
 
 test('a file that would abort llama.cpp is refused before llama.cpp sees it, and the process lives on', async () => {
   for (const key of ['llama.feed_forward_length', 'llama.attention.head_count']) {
     const file = path.join(dir, `no-${key}.gguf`);
     writeTinyGguf(file, { omitKeys: [key] });
-    const err = await expectError(() => loadLlamaCpp({ path: file, contextLength: 128, threads: THREADS }), 'MODEL_INVALID', new RegExp(key.replaceAll('.', '\\.')));
+    const err = await expectRejects(() => loadLlamaCpp({ path: file, contextLength: 128, threads: THREADS }), 'MODEL_INVALID', new RegExp(key.replaceAll('.', '\\.')));
     assert.ok(err.message.includes(file), err.message);
   }
   const cut = path.join(dir, 'cut.gguf');
   writeTinyGguf(cut, { truncateAt: 250_000 });
-  await expectError(() => loadLlamaCpp({ path: cut, contextLength: 128, threads: THREADS }), 'MODEL_INVALID', /truncated/);
+  await expectRejects(() => loadLlamaCpp({ path: cut, contextLength: 128, threads: THREADS }), 'MODEL_INVALID', /truncated/);
   const text = path.join(dir, 'text.gguf');
   fs.writeFileSync(text, 'not a model');
-  await expectError(() => loadLlamaCpp({ path: text, contextLength: 128, threads: THREADS }), 'MODEL_INVALID', /not a GGUF file/);
-  await expectError(() => loadLlamaCpp({ path: good, contextLength: 0, threads: THREADS }), 'CONFIG', /contextLength must be a positive integer/);
+  await expectRejects(() => loadLlamaCpp({ path: text, contextLength: 128, threads: THREADS }), 'MODEL_INVALID', /not a GGUF file/);
+  await expectRejects(() => loadLlamaCpp({ path: good, contextLength: 0, threads: THREADS }), 'CONFIG', /contextLength must be a positive integer/);
   // Still here: llama.cpp never got the files (it would have aborted the process on the first two).
   assert.ok(process.uptime() > 0);
 });
@@ -54,7 +42,7 @@ test('a file that would abort llama.cpp is refused before llama.cpp sees it, and
 test('a file llama.cpp itself refuses gives MODEL_LOAD with llama.cpp\'s reason', async () => {
   const file = path.join(dir, 'tokenizer.gguf');
   writeTinyGguf(file, { setKeys: [{ key: 'tokenizer.ggml.model', type: GgufValueType.STRING, value: 'nope' }] });
-  const err = await expectError(() => loadLlamaCpp({ path: file, contextLength: 128, threads: THREADS }), 'MODEL_LOAD', /could not load the model/, /unknown tokenizer: 'nope'/);
+  const err = await expectRejects(() => loadLlamaCpp({ path: file, contextLength: 128, threads: THREADS }), 'MODEL_LOAD', /could not load the model/, /unknown tokenizer: 'nope'/);
   assert.ok(err.message.includes(file), err.message);
 });
 
@@ -83,9 +71,9 @@ test('two sequences generating at once give what they give one by one', async ()
   assert.is.not(alone[0]!.text, alone[1]!.text);
   // A second generation on a busy sequence is refused (it would silently corrupt both).
   const first = model.generate(0, 'the quick', greedy);
-  await expectError(() => model.generate(0, 'a lazy', greedy), 'INFERENCE_BUSY', /sequence 0 is already generating/);
+  await expectRejects(() => model.generate(0, 'a lazy', greedy), 'INFERENCE_BUSY', /sequence 0 is already generating/);
   assert.equal(await first, alone[0]);
-  await expectError(() => model.generate(2, 'x', greedy), 'RUNTIME', /sequence 2 does not exist/);
+  await expectRejects(() => model.generate(2, 'x', greedy), 'RUNTIME', /sequence 2 does not exist/);
 });
 
 test('stop strings end the text before them; maxTokens bounds it', async () => {
@@ -103,7 +91,7 @@ test('stop strings end the text before them; maxTokens bounds it', async () => {
 test('sampling with a seed repeats; the prompt must fit the context', async () => {
   const o = { maxTokens: 12, temperature: 1.5, seed: 42 };
   assert.equal(await model.generate(0, 'the quick', o), await model.generate(1, 'the quick', o));
-  await expectError(() => model.generate(0, 'the quick '.repeat(100), greedy), 'REQUEST_INVALID', /the prompt has 20\d tokens; a sequence holds 128/);
+  await expectRejects(() => model.generate(0, 'the quick '.repeat(100), greedy), 'REQUEST_INVALID', /the prompt has 20\d tokens; a sequence holds 128/);
 });
 
 test('an AbortSignal aborts a generation with its reason; the sequence works after', async () => {
@@ -129,7 +117,7 @@ test('unload frees the model; a reload generates the same text', async () => {
   const before = await model.generate(0, 'the quick', greedy);
   await model.unload();
   await model.unload(); // idempotent
-  await expectError(() => model.generate(0, 'the quick', greedy), 'RUNTIME', /unloaded/);
+  await expectRejects(() => model.generate(0, 'the quick', greedy), 'RUNTIME', /unloaded/);
   assert.throws(() => model.countTokens('x'), /unloaded/);
   model = await loadLlamaCpp({ path: good, contextLength: 128, threads: THREADS });
   assert.is(model.sequences, 1);

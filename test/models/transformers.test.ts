@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MaasflowError } from '../../engine/errors.ts';
 import { checkTransformersFolder, loadTransformersClassifier, loadTransformersEmbedder } from '../../models/adapters/transformers.ts';
 import { TINY_CLASSIFIER_LABELS, writeTinyClassifierModel, writeTinyEmbeddingModel } from '../support/models/tiny-onnx.ts';
+import { expectRejects } from '../support/errors.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'maasflow-transformers-'));
 const embDir = join(root, 'emb');
@@ -19,19 +19,6 @@ const norm = (v: Float32Array): number => Math.sqrt(v.reduce((s, x) => s + x * x
 const digest = (v: Float32Array): string => createHash('sha256').update(Buffer.from(v.buffer, v.byteOffset, v.byteLength)).digest('hex');
 const dot = (a: Float32Array, b: Float32Array): number => a.reduce((s, x, i) => s + x * b[i]!, 0);
 
-/** Runs `fn`, expecting a MaasflowError of `code` whose message matches every pattern. */
-async function expectModelError(fn: () => Promise<unknown>, code: string, ...patterns: RegExp[]): Promise<MaasflowError> {
-  try {
-    await fn();
-  } catch (e) {
-    assert.instance(e, MaasflowError);
-    const err = e as MaasflowError;
-    assert.is(err.code, code, err.message);
-    for (const p of patterns) assert.match(err.message, p);
-    return err;
-  }
-  throw new assert.Assertion({ message: 'expected an error', generated: false, operator: 'throws', expects: code, actual: 'no error' });
-}
 
 /** A copy of the embedding model folder with `change` applied. */
 function brokenCopy(name: string, change: (dir: string) => void): string {
@@ -112,29 +99,29 @@ test('embedder: cls pooling and normalize=false are passed through', async () =>
 
 test('embedder: a missing folder or file, or a broken config, is a MODEL_INVALID naming folder and file', async () => {
   const missing = join(root, 'nope');
-  let e = await expectModelError(() => loadTransformersEmbedder({ dir: missing }), 'MODEL_INVALID', /does not exist/, new RegExp(missing));
+  let e = await expectRejects(() => loadTransformersEmbedder({ dir: missing }), 'MODEL_INVALID', /does not exist/, new RegExp(missing));
 
   const noOnnx = brokenCopy('no-onnx', (d) => rmSync(join(d, 'onnx', 'model.onnx')));
-  e = await expectModelError(() => loadTransformersEmbedder({ dir: noOnnx }), 'MODEL_INVALID', /no onnx\/model\.onnx/, new RegExp(noOnnx));
+  e = await expectRejects(() => loadTransformersEmbedder({ dir: noOnnx }), 'MODEL_INVALID', /no onnx\/model\.onnx/, new RegExp(noOnnx));
   assert.is(e.location?.file, join(noOnnx, 'onnx', 'model.onnx'));
 
   const badJson = brokenCopy('bad-config', (d) => writeFileSync(join(d, 'config.json'), '{"model_type": "bert",'));
-  e = await expectModelError(() => loadTransformersEmbedder({ dir: badJson }), 'MODEL_INVALID', /config\.json/, /not valid JSON/, new RegExp(badJson));
+  e = await expectRejects(() => loadTransformersEmbedder({ dir: badJson }), 'MODEL_INVALID', /config\.json/, /not valid JSON/, new RegExp(badJson));
   assert.is(e.location?.file, join(badJson, 'config.json'));
 
   const noType = brokenCopy('no-model-type', (d) => writeFileSync(join(d, 'config.json'), '{"hidden_size": 32}'));
-  await expectModelError(() => loadTransformersEmbedder({ dir: noType }), 'MODEL_INVALID', /model_type/);
+  await expectRejects(() => loadTransformersEmbedder({ dir: noType }), 'MODEL_INVALID', /model_type/);
 
   const noTok = brokenCopy('no-tokenizer', (d) => rmSync(join(d, 'tokenizer.json')));
-  await expectModelError(() => loadTransformersEmbedder({ dir: noTok }), 'MODEL_INVALID', /no tokenizer\.json/);
+  await expectRejects(() => loadTransformersEmbedder({ dir: noTok }), 'MODEL_INVALID', /no tokenizer\.json/);
 
   assert.throws(() => checkTransformersFolder(brokenCopy('no-tok-config', (d) => rmSync(join(d, 'tokenizer_config.json')))), /no tokenizer_config\.json/);
 });
 
 test('embedder: a corrupt ONNX file fails at load as MODEL_LOAD naming the folder', async () => {
   const garbage = brokenCopy('garbage-onnx', (d) => writeFileSync(join(d, 'onnx', 'model.onnx'), Buffer.from('not a protobuf at all')));
-  await expectModelError(() => loadTransformersEmbedder({ dir: garbage }), 'MODEL_LOAD', new RegExp(garbage));
-  await expectModelError(() => loadTransformersEmbedder({ dir: embDir, threads: 0 }), 'CONFIG', /threads/);
+  await expectRejects(() => loadTransformersEmbedder({ dir: garbage }), 'MODEL_LOAD', new RegExp(garbage));
+  await expectRejects(() => loadTransformersEmbedder({ dir: embDir, threads: 0 }), 'CONFIG', /threads/);
 });
 
 test('classifier: returns every label, best first, with softmax scores; sentiment words decide', async () => {
@@ -154,7 +141,7 @@ test('classifier: returns every label, best first, with softmax scores; sentimen
 
 test('classifier: a config without id2label is a MODEL_INVALID', async () => {
   // the embedding model folder is a valid model but not a classifier
-  await expectModelError(() => loadTransformersClassifier({ dir: embDir }), 'MODEL_INVALID', /id2label/, new RegExp(embDir));
+  await expectRejects(() => loadTransformersClassifier({ dir: embDir }), 'MODEL_INVALID', /id2label/, new RegExp(embDir));
 });
 
 test.run();
