@@ -45,7 +45,12 @@ export type ErrorCode =
   | 'MODEL_LOAD'
   | 'INFERENCE_TIMEOUT'
   | 'INFERENCE_CANCELLED'
-  | 'INFERENCE_BUSY';
+  | 'INFERENCE_BUSY'
+  // control plane (control/tuner, control/manager, server)
+  | 'PARAM_GUARD'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'UNAUTHORIZED';
 
 export interface ErrorLocation {
   file?: string;

@@ -10,6 +10,7 @@ import { mergeOperator } from './core/merge.ts';
 import { sessionWindowOperator } from './core/session-window.ts';
 import { windowOperator } from './core/window.ts';
 import { sensorOperator } from './sensor/sensor.ts';
+import { degradationOperator } from './control/degradation.ts';
 import { MAAS_OPERATORS } from './maas/pipeline.ts';
 import { inferenceOperator } from './inference/inference-operator.ts';
 
@@ -29,6 +30,6 @@ export function operatorTypes(): string[] {
   return [...operators.keys()].sort();
 }
 
-for (const def of [mapOperator, filterOperator, flatMapOperator, keyByOperator, branchOperator, mergeOperator, aggregateOperator, windowOperator, sessionWindowOperator, joinOperator, sensorOperator, inferenceOperator, ...MAAS_OPERATORS]) {
+for (const def of [mapOperator, filterOperator, flatMapOperator, keyByOperator, branchOperator, mergeOperator, aggregateOperator, windowOperator, sessionWindowOperator, joinOperator, sensorOperator, degradationOperator, inferenceOperator, ...MAAS_OPERATORS]) {
   registerOperator(def);
 }

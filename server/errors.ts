@@ -16,6 +16,13 @@ const FASTIFY_ERRORS: Record<string, { code: string; status: number }> = {
 /** HTTP status of our own error codes (anything else is a 500). */
 const STATUS_OF: Partial<Record<MaasflowError['code'], number>> = {
   REQUEST_INVALID: 400,
+  CONFIG: 400,
+  PARAM_GUARD: 400,
+  METRIC_UNKNOWN: 400,
+  METRIC_BAD_ARGUMENT: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
   CHAT_TIMEOUT: 504,
   CHAT_CLOSED: 503,
 };

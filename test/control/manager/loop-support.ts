@@ -1,0 +1,57 @@
+/** The synthetic world, the Manager over it, and the grid search the loop is judged against. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Manager, type ManagerOptions } from '../../../control/manager/manager.ts';
+import { DEFAULT_GOAL } from '../../../control/manager/goals.ts';
+import { evaluate } from '../../../control/manager/objective.ts';
+import { gridPoints, type Factor } from '../../../control/manager/search-space.ts';
+import { expectedMetrics } from '../../../control/world/surface.ts';
+import { SyntheticWorld } from '../../../control/world/synthetic.ts';
+import type { Goal } from '../../../control/types.ts';
+import { DegradationMonitor } from '../../../operators/control/degradation-monitor.ts';
+import { loadDegradationRules } from '../../../operators/control/degradation-rules.ts';
+import { DEFAULT_PARAMS } from '../../../operators/maas/params.ts';
+import type { MaasParams } from '../../../operators/maas/types.ts';
+
+/** The deliberately poor starting version: one memory, recency only, one keyword, the smallest budget. */
+export const WORST: MaasParams = { ...DEFAULT_PARAMS, top_k: 1, relevance_weight: 0, recency_weight: 1, keyword_count: 1, token_budget: 64 };
+
+export const GOAL: Goal = { ...DEFAULT_GOAL, updated_at: 0 };
+
+/** Expected Q of a version under the world's surface (null when infeasible). */
+export function trueQ(params: MaasParams, goal: Goal = GOAL): { q: number; feasible: boolean } {
+  const e = evaluate(goal, expectedMetrics(params));
+  return { q: e.q!, feasible: e.feasible };
+}
+
+/** Exhaustive grid search over the allowed factors' ladders: the best feasible expected Q. */
+export function gridBest(base: MaasParams, goal: Goal = GOAL): { q: number; params: MaasParams; points: number } {
+  let best = { q: -Infinity, params: base };
+  let points = 0;
+  for (const p of gridPoints(base, goal.allowed_factors as Factor[])) {
+    points++;
+    const t = trueQ(p, goal);
+    if (t.feasible && t.q > best.q) best = { q: t.q, params: p };
+  }
+  return { ...best, points };
+}
+
+export async function openLoop(options: Partial<ManagerOptions> = {}, start: MaasParams = WORST): Promise<{ manager: Manager; world: SyntheticWorld; dir: string; close(): Promise<void> }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'maasflow-loop-'));
+  const paramsFile = path.join(dir, 'params.json');
+  fs.writeFileSync(paramsFile, JSON.stringify({ version: 'start', params: start }));
+  const world = await SyntheticWorld.open({ sensorFile: path.join(dir, 'sensor.duckdb'), paramsFile, watch: new DegradationMonitor(loadDegradationRules('config/degradation.yaml')) });
+  let clock = Date.UTC(2026, 10, 1);
+  const manager = await Manager.open({ world, controlFile: path.join(dir, 'control.duckdb'), autoApprove: true, runsPerArm: 300, microRuns: 400, seed: 7, now: () => (clock += 1000), ...options });
+  return {
+    manager,
+    world,
+    dir,
+    async close() {
+      await manager.close();
+      await world.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
