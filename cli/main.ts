@@ -6,6 +6,7 @@ import { registerEngineDemoCommand } from './commands/engine-demo.ts';
 import { registerLogCommands } from './commands/log.ts';
 import { registerTeacherCommands } from './commands/teacher.ts';
 import { registerModelsCommands } from './commands/models.ts';
+import { registerGymCommands } from './commands/gym.ts';
 import { provenance } from './metrics-contract.ts';
 
 const program = new Command();
@@ -17,4 +18,5 @@ registerEngineDemoCommand(program);
 registerLogCommands(program);
 registerTeacherCommands(program);
 registerModelsCommands(program);
+registerGymCommands(program);
 await program.parseAsync(process.argv);

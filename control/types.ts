@@ -99,6 +99,8 @@ export interface ArmOutcome {
   metrics: Partial<Record<MetricName, number | null>>;
   /** Q(θ) of docs/CONTROL.md; null when a primary metric has no value. */
   q: number | null;
+  /** Standard error of q from the primary metrics' sampling variances (correlations ignored). */
+  q_se: number | null;
   feasible: boolean;
   violations: string[];
 }

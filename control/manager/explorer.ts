@@ -3,7 +3,8 @@
  * factor ladders (search-space.ts). An exploration experiment tries, for each
  * allowed factor, one move up and one move down its ladder by that factor's
  * current step; every factor whose best move beat the baseline's Q keeps the
- * move and its step, the others halve theirs. The moves that won are then
+ * move and doubles its step (up to MAX_STEP: far from the optimum, bigger
+ * strides), the others halve theirs. The moves that won are then
  * combined into one candidate, which must beat the best single move in a
  * confirmation experiment before it is adopted. Deep cycles explore with
  * twice the steps and rank the factors' sensitivity from the same arms.
@@ -24,6 +25,7 @@ export interface ArmPlan {
 export type Steps = Partial<Record<Factor, number>>;
 
 export const INITIAL_STEP = 2;
+export const MAX_STEP = 4;
 
 /** Exploration arms: for each factor (in `order`), up to `maxVariants` moves of ±step (×scale). */
 export function explorationArms(active: MaasParams, factors: readonly Factor[], steps: Steps, maxVariants: number, scale = 1): ArmPlan[] {
@@ -56,8 +58,8 @@ export interface ExplorationOutcome {
 
 /**
  * Reads an exploration: per factor, the best feasible arm by Q; kept when it
- * beats the baseline by more than `minGain` (the step stays), else the step
- * halves.
+ * beats the baseline by more than `minGain` (the step doubles), else the
+ * step halves.
  */
 export function readExploration(arms: readonly ArmPlan[], outcomes: ReadonlyMap<string, ArmOutcome>, baseline: ArmOutcome, steps: Steps, minGain: number): ExplorationOutcome {
   const next: Steps = { ...steps };
@@ -66,8 +68,10 @@ export function readExploration(arms: readonly ArmPlan[], outcomes: ReadonlyMap<
   for (const f of factors) {
     const tried = arms.filter((a) => a.factor === f).map((a) => ({ arm: a, out: outcomes.get(a.name) })).filter((t) => t.out?.feasible && t.out.q !== null);
     const best = tried.sort((x, y) => y.out!.q! - x.out!.q!)[0];
-    if (best && baseline.q !== null && best.out!.q! - baseline.q > minGain) moves.push(best.arm);
-    else next[f] = Math.max(1, Math.floor((steps[f] ?? INITIAL_STEP) / 2));
+    if (best && baseline.q !== null && best.out!.q! - baseline.q > minGain) {
+      moves.push(best.arm);
+      next[f] = Math.min(MAX_STEP, Math.abs(best.arm.steps) * 2);
+    } else next[f] = Math.max(1, Math.floor((steps[f] ?? INITIAL_STEP) / 2));
   }
   return { moves, steps: next };
 }

@@ -57,6 +57,8 @@ export interface ManagerOptions {
   maxVariants?: number;
   /** Smallest gain in Q that counts as better (default 0.005). */
   minGain?: number;
+  /** A confirmed gain must also pass this many standard errors of the Q difference (default 0.5). */
+  gainSe?: number;
   /** Bootstrap resamples of the Teacher's intervals (default 500). */
   resamples?: number;
   seed?: number;
@@ -102,6 +104,7 @@ export class Manager implements ControlPlane {
       microRuns: o.microRuns ?? 600,
       maxVariants: Math.min(16, o.maxVariants ?? 12),
       minGain: o.minGain ?? 0.005,
+      gainSe: o.gainSe ?? 0.5,
       resamples: o.resamples ?? 500,
       seed: o.seed ?? 1,
       log: o.log,
@@ -264,39 +267,34 @@ export class Manager implements ControlPlane {
       record.decisions.push(`no move beat ${active.version} (Q ${fmtQ(baseline.q)}) by more than ${this.o.minGain}; steps now ${JSON.stringify(this.steps)}`);
       return;
     }
-    let chosen: { arm: ArmPlan; outcome: ArmOutcome; version: string; experiment: string; result: ExperimentResult } | null = null;
+    // the winning moves (combined when several factors won) must hold their gain, and stay feasible, on fresh traffic
     const best = read.moves.map((m) => ({ arm: m, outcome: ex.outcomes.get(m.name)! })).sort((x, y) => y.outcome.q! - x.outcome.q!)[0]!;
-    if (read.moves.length === 1) {
-      chosen = { ...best, version: ex.experiment.arm_versions[best.arm.name]!, experiment: ex.spec.id, result: ex.result };
-    } else {
-      // several factors won: their combination must beat the best single move on fresh traffic
-      const combined: ArmPlan = { name: 'combined', changes: combine(read.moves), factor: null, steps: 0 };
-      const single: ArmPlan = { ...best.arm, name: 'best-single' };
-      const confirm = await this.experiment(record, 'confirm', [combined, single], active);
-      record.arms.push(...[...confirm.outcomes.values()].map((o) => ({ ...o, arm: `confirm:${o.arm}` })));
-      if (await this.handleAlerts(record, confirm.traffic.alerts)) return;
-      const control = confirm.outcomes.get('control')!;
-      const pick = ['combined', 'best-single']
-        .map((n) => ({ n, o: confirm.outcomes.get(n)! }))
-        .filter((c) => c.o.feasible && c.o.q !== null && control.q !== null && c.o.q - control.q > this.o.minGain)
-        .sort((x, y) => y.o.q! - x.o.q!)[0];
-      record.decisions.push(`confirmation ${confirm.spec.id}: control Q ${fmtQ(control.q)}, combined ${fmtQ(confirm.outcomes.get('combined')!.q)}, best single (${best.arm.name}) ${fmtQ(confirm.outcomes.get('best-single')!.q)}`);
-      if (!pick) {
-        record.decisions.push('neither the combination nor the best single move held its gain on fresh traffic: nothing adopted');
-        return;
-      }
-      chosen = { arm: pick.n === 'combined' ? combined : single, outcome: pick.o, version: confirm.experiment.arm_versions[pick.n]!, experiment: confirm.spec.id, result: confirm.result };
+    const single: ArmPlan = { ...best.arm, name: 'best-single' };
+    const confirmArms = read.moves.length > 1 ? [{ name: 'combined', changes: combine(read.moves), factor: null, steps: 0 }, single] : [single];
+    // fewer arms than the exploration: twice the traffic per arm for the same cost, so the gain must show against half the noise
+    const confirm = await this.experiment(record, 'confirm', confirmArms, active, 2);
+    record.arms.push(...[...confirm.outcomes.values()].map((o) => ({ ...o, arm: `confirm:${o.arm}` })));
+    if (await this.handleAlerts(record, confirm.traffic.alerts)) return;
+    const control = confirm.outcomes.get('control')!;
+    const pick = confirmArms
+      .map((a) => ({ a, o: confirm.outcomes.get(a.name)! }))
+      .filter((c) => c.o.feasible && c.o.q !== null && control.q !== null && c.o.q - control.q > this.requiredGain(c.o, control))
+      .sort((x, y) => y.o.q! - x.o.q!)[0];
+    record.decisions.push(`confirmation ${confirm.spec.id} (a gain must pass max(${this.o.minGain}, ${this.o.gainSe} standard errors)): control Q ${fmtQ(control.q)}, ${confirmArms.map((a) => `${a.name === 'best-single' ? `best single (${best.arm.name})` : a.name} ${fmtQ(confirm.outcomes.get(a.name)!.q)}`).join(', ')}`);
+    if (!pick) {
+      record.decisions.push('no candidate held its gain and stayed feasible on fresh traffic: nothing adopted');
+      return;
     }
+    const chosen = { arm: pick.a, outcome: pick.o, baselineQ: control.q, version: confirm.experiment.arm_versions[pick.a.name]!, experiment: confirm.spec.id, result: confirm.result };
     await this.adopt(record, goal, active, chosen);
   }
 
   /** Activates the chosen version, or opens an approval for it; notes conflicts with the Teacher's recommendation and with pending approvals. */
-  private async adopt(record: CycleRecord, goal: Goal, active: ParameterVersion, chosen: { arm: ArmPlan; outcome: ArmOutcome; version: string; experiment: string; result: ExperimentResult }): Promise<void> {
+  private async adopt(record: CycleRecord, goal: Goal, active: ParameterVersion, chosen: { arm: ArmPlan; outcome: ArmOutcome; baselineQ: number | null; version: string; experiment: string; result: ExperimentResult }): Promise<void> {
     const candidate = await this.tuner.version(chosen.version);
     const changes = changedFactors(active.params, candidate.params);
     const what = changes.map((c) => `${c.param} ${c.from} → ${c.to}`).join(', ');
-    const baselineQ = record.arms.find((a) => a.arm === 'control')?.q ?? null;
-    const reason = `cycle ${record.cycle}: ${what} (Q ${fmtQ(baselineQ)} → ${fmtQ(chosen.outcome.q)}, experiment ${chosen.experiment})`;
+    const reason = `cycle ${record.cycle}: ${what} (Q ${fmtQ(chosen.baselineQ)} → ${fmtQ(chosen.outcome.q)}, experiment ${chosen.experiment})`;
     const teacher = chosen.result.recommendation;
     const verdictOf = chosen.result.variants.find((v) => v.variant === chosen.arm.name);
     if (teacher.action === 'update_params' && teacher.variant !== chosen.arm.name) {
@@ -324,7 +322,7 @@ export class Manager implements ControlPlane {
   }
 
   /** Prepares, starts, feeds, stops and analyses one experiment; its arms' figures and Q. */
-  private async experiment(record: CycleRecord, stage: string, arms: readonly ArmPlan[], active: ParameterVersion): Promise<ExperimentRun> {
+  private async experiment(record: CycleRecord, stage: string, arms: readonly ArmPlan[], active: ParameterVersion, trafficFactor = 1): Promise<ExperimentRun> {
     const goal = await this.goalStore.current();
     const names = ['control', ...arms.map((a) => a.name)];
     const id = `c${String(record.cycle).padStart(4, '0')}-${stage}`;
@@ -349,7 +347,7 @@ export class Manager implements ControlPlane {
     let traffic: TrafficResult;
     try {
       this.say(`  ${id}: ${names.length} arms (${arms.map((a) => a.name).join(', ')})`);
-      traffic = await this.traffic(record, this.o.runsPerArm * names.length);
+      traffic = await this.traffic(record, this.o.runsPerArm * names.length * trafficFactor);
     } finally {
       if ((await this.tuner.experiment(id)).status === 'running') await this.tuner.stopExperiment(id, { ...ctx, reason: `cycle ${record.cycle} ${stage} done` });
     }
@@ -392,7 +390,13 @@ export class Manager implements ControlPlane {
     const e = evaluateObserved(goal, observed);
     const metrics: ArmOutcome['metrics'] = {};
     for (const [m, v] of Object.entries(observed)) metrics[m as MetricName] = v?.value ?? null;
-    return { arm, version, runs: row?.runs ?? 0, metrics, q: e.q, feasible: e.feasible, violations: e.violations };
+    return { arm, version, runs: row?.runs ?? 0, metrics, q: e.q, q_se: e.qSe, feasible: e.feasible, violations: e.violations };
+  }
+
+  /** A confirmed gain must pass minGain and gainSe standard errors of the difference (noise must not move the version). */
+  private requiredGain(candidate: ArmOutcome, control: ArmOutcome): number {
+    const se = candidate.q_se !== null && control.q_se !== null ? Math.sqrt(candidate.q_se ** 2 + control.q_se ** 2) : 0;
+    return Math.max(this.o.minGain, this.o.gainSe * se);
   }
 
   private factorOrder(goal: Goal): Factor[] {

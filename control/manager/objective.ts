@@ -5,6 +5,7 @@
  * as is, a lower-is-better ratio as 1 − value). Constraints do not enter Q:
  * a version that breaks one is infeasible and is never activated.
  */
+import { normalPpf } from '../../operators/stats/distributions.ts';
 import { METRICS, type MetricName } from '../teacher/catalogue.ts';
 import type { MetricValue } from '../teacher/metrics.ts';
 import type { Goal } from '../types.ts';
@@ -13,6 +14,8 @@ export type Figures = Partial<Record<MetricName, number | null>>;
 
 export interface Evaluation {
   q: number | null;
+  /** Standard error of q (observed figures only; null for point figures). */
+  qSe: number | null;
   feasible: boolean;
   /** One line per broken constraint (or constraint without data). */
   violations: string[];
@@ -43,18 +46,20 @@ export function evaluate(goal: Goal, figures: Figures): Evaluation {
     else if (c.max !== undefined && v > c.max) violations.push(`${c.metric} ${fmt(v)} > ${fmt(c.max)}`);
     else if (c.min !== undefined && v < c.min) violations.push(`${c.metric} ${fmt(v)} < ${fmt(c.min)}`);
   }
-  return { q: missing || weights === 0 ? null : sum / weights, feasible: violations.length === 0, violations };
+  return { q: missing || weights === 0 ? null : sum / weights, qSe: null, feasible: violations.length === 0, violations };
 }
-
-/** One-sided z for the 95 % bound the observed-constraint check uses. */
-const Z = 1.6448536269514722;
 
 /**
  * Like evaluate, for figures observed on a sample: a constraint on a ratio
- * metric must hold for the one-sided 95 % bound of its mean (value ± z·√(v(1−v)/n)),
- * so that noise cannot make an infeasible version look feasible.
+ * metric must also hold for the one-sided `confidence` bound of its mean
+ * (value ± z·√(max(v(1−v), 1/n)/n)), so that noise is less likely to make an
+ * infeasible version look feasible. The Manager asks this of a candidate on
+ * two independent samples (exploration and confirmation): a 95 % bound
+ * would need thousands of runs per arm to clear a 1 % error-rate limit after
+ * a single error, so each check is at 80 % and the two together reach ~96 %.
  */
-export function evaluateObserved(goal: Goal, observed: Partial<Record<MetricName, MetricValue>>): Evaluation {
+export function evaluateObserved(goal: Goal, observed: Partial<Record<MetricName, MetricValue>>, confidence = 0.8): Evaluation {
+  const z = normalPpf(confidence);
   const figures: Figures = {};
   for (const [m, v] of Object.entries(observed) as [MetricName, MetricValue][]) figures[m] = v.value;
   const base = evaluate(goal, figures);
@@ -62,11 +67,30 @@ export function evaluateObserved(goal: Goal, observed: Partial<Record<MetricName
   for (const c of goal.constraints) {
     const o = observed[c.metric];
     if (!o || o.value === null || METRICS[c.metric].unit !== 'ratio' || o.n === 0) continue;
-    const half = Z * Math.sqrt(Math.max(o.value * (1 - o.value), 1 / o.n) / o.n);
-    if (c.max !== undefined && o.value <= c.max && o.value + half > c.max) violations.push(`${c.metric} ${fmt(o.value)} (95 % bound ${fmt(o.value + half)}) may exceed ${fmt(c.max)}`);
-    if (c.min !== undefined && o.value >= c.min && o.value - half < c.min) violations.push(`${c.metric} ${fmt(o.value)} (95 % bound ${fmt(o.value - half)}) may fall below ${fmt(c.min)}`);
+    const half = z * Math.sqrt(Math.max(o.value * (1 - o.value), 1 / o.n) / o.n);
+    if (c.max !== undefined && o.value <= c.max && o.value + half > c.max) violations.push(`${c.metric} ${fmt(o.value)} (${pct(confidence)} bound ${fmt(o.value + half)}) may exceed ${fmt(c.max)}`);
+    if (c.min !== undefined && o.value >= c.min && o.value - half < c.min) violations.push(`${c.metric} ${fmt(o.value)} (${pct(confidence)} bound ${fmt(o.value - half)}) may fall below ${fmt(c.min)}`);
   }
-  return { q: base.q, feasible: violations.length === 0, violations };
+  return { q: base.q, qSe: qStandardError(goal, observed), feasible: violations.length === 0, violations };
 }
 
+/**
+ * The standard error of Q from each primary metric's binomial-type variance
+ * v(1−v)/n (every primary metric is a mean of per-run values in [0, 1], whose
+ * variance is at most that). Correlations between metrics are ignored, so it
+ * is a rough yardstick for "is this gain more than noise", not a test.
+ */
+export function qStandardError(goal: Goal, observed: Partial<Record<MetricName, MetricValue>>): number | null {
+  let variance = 0;
+  let weights = 0;
+  for (const p of goal.primary) {
+    const o = observed[p.metric];
+    if (!o || o.value === null || o.n === 0) return null;
+    variance += p.weight ** 2 * Math.max(o.value * (1 - o.value), 1 / o.n) / o.n;
+    weights += p.weight;
+  }
+  return weights === 0 ? null : Math.sqrt(variance) / weights;
+}
+
+const pct = (c: number): string => `${Math.round(100 * c)} %`;
 const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3));

@@ -40,6 +40,13 @@
 
   // ---- API ----
   let token = sessionStorage.getItem(TOKEN_KEY) || '';
+  // `npm start` prints the dashboard URL with #token=...: taken once, then dropped from the address bar
+  const fromUrl = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (fromUrl) {
+    token = fromUrl;
+    sessionStorage.setItem(TOKEN_KEY, token);
+    history.replaceState(null, '', location.pathname + location.search);
+  }
   async function errorText(res) {
     try {
       const body = await res.json();

@@ -115,6 +115,30 @@ export class MaasHost {
   }
 
   /**
+   * JSON records of `topic` past `positions` (next offset per partition;
+   * missing entries read from the start) and the positions after them: how
+   * the Manager tails the sensor's control.alerts.
+   */
+  readJsonSince<T>(topic: string, positions: readonly number[]): { records: T[]; positions: number[] } {
+    if (!this.log.hasTopic(topic)) return { records: [], positions: [...positions] };
+    const records: T[] = [];
+    const next: number[] = [];
+    const decoder = new TextDecoder();
+    for (let p = 0; p < this.log.topicConfig(topic).partitions; p++) {
+      let at = Math.max(positions[p] ?? 0, this.log.startOffset(topic, p));
+      const end = this.log.endOffset(topic, p);
+      while (at < end) {
+        const batch = this.log.read(topic, p, at, 1000);
+        if (batch.length === 0) break;
+        for (const r of batch) if (r.value) records.push(JSON.parse(decoder.decode(r.value)) as T);
+        at = batch.at(-1)!.offset + 1;
+      }
+      next.push(at);
+    }
+    return { records, positions: next };
+  }
+
+  /**
    * Resolves once the sensor has checkpointed everything the pipeline has
    * written so far (its DuckDB tables hold every finished run). Call it
    * when no chat request is waiting.

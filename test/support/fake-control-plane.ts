@@ -40,7 +40,7 @@ const spec = (id: string, variant: string, params: Record<string, number>): Expe
 function seed(): FakeState {
   const cycle: CycleRecord = {
     cycle: 1, type: 'micro', started_at: T0, ended_at: T0 + 60_000, active_before: 'v3', active_after: 'v3', experiment_id: null,
-    arms: [{ arm: 'active', version: 'v3', runs: 120, metrics: { precision_at_k: 0.7, recall_at_k: 0.6 }, q: 0.64, feasible: true, violations: [] }],
+    arms: [{ arm: 'active', version: 'v3', runs: 120, metrics: { precision_at_k: 0.7, recall_at_k: 0.6 }, q: 0.64, q_se: 0.02, feasible: true, violations: [] }],
     verdict: null, decisions: ['keep v3'], alerts: [], approvals_opened: ['appr-1'], sensitivity: null,
   };
   return {

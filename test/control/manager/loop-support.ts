@@ -43,7 +43,7 @@ export async function openLoop(options: Partial<ManagerOptions> = {}, start: Maa
   fs.writeFileSync(paramsFile, JSON.stringify({ version: 'start', params: start }));
   const world = await SyntheticWorld.open({ sensorFile: path.join(dir, 'sensor.duckdb'), paramsFile, watch: new DegradationMonitor(loadDegradationRules('config/degradation.yaml')) });
   let clock = Date.UTC(2026, 10, 1);
-  const manager = await Manager.open({ world, controlFile: path.join(dir, 'control.duckdb'), autoApprove: true, runsPerArm: 300, microRuns: 400, seed: 7, now: () => (clock += 1000), ...options });
+  const manager = await Manager.open({ world, controlFile: path.join(dir, 'control.duckdb'), autoApprove: true, runsPerArm: 600, microRuns: 400, seed: 7, now: () => (clock += 1000), ...options });
   return {
     manager,
     world,

@@ -45,7 +45,7 @@ const versions: ParameterVersion[] = [
 ];
 
 function arm(name: string, v: string, runs: number, q: number | null, m: ArmOutcome['metrics'], violations: string[] = []): ArmOutcome {
-  return { arm: name, version: v, runs, metrics: m, q, feasible: violations.length === 0, violations };
+  return { arm: name, version: v, runs, metrics: m, q, q_se: q === null ? null : 0.01, feasible: violations.length === 0, violations };
 }
 
 const base: Pick<CycleRecord, 'experiment_id' | 'verdict' | 'decisions' | 'alerts' | 'approvals_opened' | 'sensitivity'> = { experiment_id: null, verdict: null, decisions: [], alerts: [], approvals_opened: [], sensitivity: null };

@@ -284,7 +284,7 @@ function sensorTopology(dir: string): string {
     checkpoint: { interval: '20ms' },
     runtime: { batchSize: 256 },
     sources: spec.sources.map((s) => ({ ...s, params: { ...s.params, stopAtEnd: true } })),
-    sinks: spec.sinks.map((s) => ({ ...s, params: { ...s.params, path: path.join(dir, 'sensor.duckdb') } })),
+    sinks: spec.sinks.map((s) => (s.type === 'duckdb' ? { ...s, params: { ...s.params, path: path.join(dir, 'sensor.duckdb') } } : s)),
   };
   const file = path.join(dir, 'sensor.json');
   fs.writeFileSync(file, JSON.stringify(tuned));
