@@ -2,22 +2,28 @@
  * The Manager's search over parameter versions: a pattern search on the
  * factor ladders (search-space.ts). An exploration experiment tries, for each
  * allowed factor, one move up and one move down its ladder by that factor's
- * current step; every factor whose best move beat the baseline's Q keeps the
- * move and doubles its step (up to MAX_STEP: far from the optimum, bigger
- * strides), the others halve theirs. The moves that won are then
- * combined into one candidate, which must beat the best single move in a
- * confirmation experiment before it is adopted. Deep cycles explore with
+ * current step. Factors can block each other (more memories do nothing while
+ * the token budget holds one), so the variants left over try pairs of the
+ * factors that moved nothing last time, both up one rung together.
+ *
+ * Reading it: the improving arms are taken greedily by Q, one per factor
+ * (a pair takes both of its factors). A factor whose own move was taken
+ * doubles its step (up to MAX_STEP: far from the optimum, bigger strides);
+ * one that no arm improved halves it and becomes a pair candidate. The moves
+ * taken are combined into one candidate, which must beat the best single move
+ * in a confirmation experiment before it is adopted. Deep cycles explore with
  * twice the steps and rank the factors' sensitivity from the same arms.
  */
 import type { MaasParams } from '../../operators/maas/types.ts';
 import type { ArmOutcome } from '../types.ts';
 import { LADDERS, move, type Factor, type Level } from './search-space.ts';
 
-/** A variant arm: its name and its one-factor change (null for the baseline and combinations). */
+/** A variant arm: its name, its changes and the factors it moves (one, or two for a pair; none for combinations). */
 export interface ArmPlan {
   name: string;
   changes: Partial<MaasParams>;
-  factor: Factor | null;
+  factors: Factor[];
+  /** Rungs moved (signed) for a one-factor arm; 0 otherwise. */
   steps: number;
 }
 
@@ -27,15 +33,29 @@ export type Steps = Partial<Record<Factor, number>>;
 export const INITIAL_STEP = 2;
 export const MAX_STEP = 4;
 
-/** Exploration arms: for each factor (in `order`), up to `maxVariants` moves of ±step (×scale). */
-export function explorationArms(active: MaasParams, factors: readonly Factor[], steps: Steps, maxVariants: number, scale = 1): ArmPlan[] {
+/**
+ * Exploration arms: for each factor (in `order`) its moves of ±step (×scale),
+ * then pairs of the `stuck` factors moved up one rung together, up to
+ * `maxVariants` arms in all.
+ */
+export function explorationArms(active: MaasParams, factors: readonly Factor[], steps: Steps, maxVariants: number, scale = 1, stuck: readonly Factor[] = []): ArmPlan[] {
   const arms: ArmPlan[] = [];
   for (const f of factors) {
     const step = Math.max(1, Math.round((steps[f] ?? INITIAL_STEP) * scale));
-    for (const dir of LADDERS[f].length <= 2 || typeof active[f] === 'string' ? [1] : [1, -1]) {
+    for (const dir of typeof active[f] === 'string' ? [1] : [1, -1]) {
       const to = typeof active[f] === 'string' ? otherLevel(f, active[f] as string) : move(f, active[f], dir * step);
       if (to === null || arms.length >= maxVariants) continue;
-      arms.push({ name: armName(f, to), changes: { [f]: to } as Partial<MaasParams>, factor: f, steps: dir * step });
+      arms.push({ name: armName(f, to), changes: { [f]: to } as Partial<MaasParams>, factors: [f], steps: dir * step });
+    }
+  }
+  const numeric = stuck.filter((f) => factors.includes(f) && typeof active[f] === 'number');
+  for (let i = 0; i < numeric.length; i++) {
+    for (let j = i + 1; j < numeric.length; j++) {
+      const [a, b] = [numeric[i]!, numeric[j]!];
+      const toA = move(a, active[a], 1);
+      const toB = move(b, active[b], 1);
+      if (toA === null || toB === null || arms.length >= maxVariants) continue;
+      arms.push({ name: `${armName(a, toA)}--${armName(b, toB)}`, changes: { [a]: toA, [b]: toB } as Partial<MaasParams>, factors: [a, b], steps: 0 });
     }
   }
   return arms;
@@ -51,32 +71,37 @@ function otherLevel(f: Factor, current: string): Level | null {
 export const armName = (f: Factor, to: Level): string => `${f.replace(/_/g, '-')}-${String(to).replace(/[^A-Za-z0-9]/g, '_')}`;
 
 export interface ExplorationOutcome {
-  /** The winning move of each factor that beat the baseline by more than minGain. */
+  /** The arms taken: each beat the baseline by more than minGain; no two share a factor. */
   moves: ArmPlan[];
   steps: Steps;
+  /** Factors no arm improved: the next exploration pairs them. */
+  stuck: Factor[];
 }
 
-/**
- * Reads an exploration: per factor, the best feasible arm by Q; kept when it
- * beats the baseline by more than `minGain` (the step doubles), else the
- * step halves.
- */
 export function readExploration(arms: readonly ArmPlan[], outcomes: ReadonlyMap<string, ArmOutcome>, baseline: ArmOutcome, steps: Steps, minGain: number): ExplorationOutcome {
-  const next: Steps = { ...steps };
+  const improving = arms
+    .map((arm) => ({ arm, out: outcomes.get(arm.name) }))
+    .filter((t) => t.out?.feasible && t.out.q !== null && baseline.q !== null && t.out.q - baseline.q > minGain)
+    .sort((x, y) => y.out!.q! - x.out!.q! || x.arm.name.localeCompare(y.arm.name));
   const moves: ArmPlan[] = [];
-  const factors = [...new Set(arms.map((a) => a.factor).filter((f): f is Factor => f !== null))];
-  for (const f of factors) {
-    const tried = arms.filter((a) => a.factor === f).map((a) => ({ arm: a, out: outcomes.get(a.name) })).filter((t) => t.out?.feasible && t.out.q !== null);
-    const best = tried.sort((x, y) => y.out!.q! - x.out!.q!)[0];
-    if (best && baseline.q !== null && best.out!.q! - baseline.q > minGain) {
-      moves.push(best.arm);
-      next[f] = Math.min(MAX_STEP, Math.abs(best.arm.steps) * 2);
-    } else next[f] = Math.max(1, Math.floor((steps[f] ?? INITIAL_STEP) / 2));
+  const taken = new Set<Factor>();
+  for (const { arm } of improving) {
+    if (arm.factors.some((f) => taken.has(f))) continue;
+    moves.push(arm);
+    arm.factors.forEach((f) => taken.add(f));
   }
-  return { moves, steps: next };
+  const next: Steps = { ...steps };
+  const explored = [...new Set(arms.flatMap((a) => a.factors))];
+  const improved = new Set(improving.flatMap((t) => t.arm.factors));
+  for (const f of explored) {
+    const own = moves.find((m) => m.factors.length === 1 && m.factors[0] === f);
+    if (own) next[f] = Math.min(MAX_STEP, Math.abs(own.steps) * 2);
+    else if (!improved.has(f)) next[f] = Math.max(1, Math.floor((steps[f] ?? INITIAL_STEP) / 2));
+  }
+  return { moves, steps: next, stuck: explored.filter((f) => !improved.has(f)) };
 }
 
-/** The moves combined into one change set (factors are distinct: one move per factor). */
+/** The moves combined into one change set (their factors are distinct). */
 export function combine(moves: readonly ArmPlan[]): Partial<MaasParams> {
   return Object.assign({}, ...moves.map((m) => m.changes)) as Partial<MaasParams>;
 }

@@ -58,7 +58,7 @@ export const DEFAULT_GOAL: Omit<Goal, 'updated_at'> = {
     { metric: 'tokens_per_run', max: 1000 },
     { metric: 'answer_rate', min: 0.5 },
   ],
-  allowed_factors: ['top_k', 'relevance_weight', 'recency_weight', 'keyword_count', 'token_budget', 'system_prompt_version'],
+  allowed_factors: ['top_k', 'relevance_weight', 'recency_weight', 'keyword_count', 'token_budget', 'system_prompt_version', 'archivist_min_importance'],
   approval_required: ['system_prompt_version'],
 };
 

@@ -53,7 +53,7 @@ export interface ManagerOptions {
   /** Traffic per arm of an experiment and of a micro cycle, in the world's units (runs or dialogues). */
   runsPerArm?: number;
   microRuns?: number;
-  /** Most variants an exploration tries (default 12; the experiment spec allows 16). */
+  /** Most variants an exploration tries (default 14: both moves of the default goal's 7 factors; the experiment spec allows 16). */
   maxVariants?: number;
   /** Smallest gain in Q that counts as better (default 0.005). */
   minGain?: number;
@@ -77,6 +77,8 @@ interface ExperimentRun {
 
 export class Manager implements ControlPlane {
   private steps: Steps = {};
+  /** Factors the last exploration could not improve: the next one tries them in pairs. */
+  private stuck: Factor[] = [];
   /** Factor order of explorations: the latest sensitivity ranking of Q (allowed-factor order until a deep cycle ran). */
   private order: Factor[] | null = null;
   private running: Promise<CycleRecord> | null = null;
@@ -102,7 +104,7 @@ export class Manager implements ControlPlane {
       autoApprove: o.autoApprove ?? false,
       runsPerArm: o.runsPerArm ?? 600,
       microRuns: o.microRuns ?? 600,
-      maxVariants: Math.min(16, o.maxVariants ?? 12),
+      maxVariants: Math.min(16, o.maxVariants ?? 14),
       minGain: o.minGain ?? 0.005,
       gainSe: o.gainSe ?? 0.5,
       resamples: o.resamples ?? 500,
@@ -243,7 +245,7 @@ export class Manager implements ControlPlane {
 
   private async explore(record: CycleRecord, goal: Goal, active: ParameterVersion, deep: boolean): Promise<void> {
     const factors = this.factorOrder(goal);
-    const arms = explorationArms(active.params, factors, this.steps, this.o.maxVariants, deep ? 2 : 1);
+    const arms = explorationArms(active.params, factors, this.steps, this.o.maxVariants, deep ? 2 : 1, this.stuck);
     if (arms.length === 0) {
       record.decisions.push('no factor can move: every allowed factor is at the end of its ladder');
       return;
@@ -263,6 +265,7 @@ export class Manager implements ControlPlane {
     }
     const read = readExploration(arms, ex.outcomes, baseline, this.steps, this.o.minGain);
     this.steps = read.steps;
+    this.stuck = read.stuck;
     if (read.moves.length === 0) {
       record.decisions.push(`no move beat ${active.version} (Q ${fmtQ(baseline.q)}) by more than ${this.o.minGain}; steps now ${JSON.stringify(this.steps)}`);
       return;
@@ -270,7 +273,7 @@ export class Manager implements ControlPlane {
     // the winning moves (combined when several factors won) must hold their gain, and stay feasible, on fresh traffic
     const best = read.moves.map((m) => ({ arm: m, outcome: ex.outcomes.get(m.name)! })).sort((x, y) => y.outcome.q! - x.outcome.q!)[0]!;
     const single: ArmPlan = { ...best.arm, name: 'best-single' };
-    const confirmArms = read.moves.length > 1 ? [{ name: 'combined', changes: combine(read.moves), factor: null, steps: 0 }, single] : [single];
+    const confirmArms = read.moves.length > 1 ? [{ name: 'combined', changes: combine(read.moves), factors: read.moves.flatMap((m) => m.factors), steps: 0 }, single] : [single];
     // fewer arms than the exploration: twice the traffic per arm for the same cost, so the gain must show against half the noise
     const confirm = await this.experiment(record, 'confirm', confirmArms, active, 2);
     record.arms.push(...[...confirm.outcomes.values()].map((o) => ({ ...o, arm: `confirm:${o.arm}` })));

@@ -20,8 +20,10 @@ export function rankFromArms(arms: readonly ArmPlan[], outcomes: ReadonlyMap<str
     for (const a of arms) {
       const out = outcomes.get(a.name);
       const v = out ? valueOf(out, metric) : null;
-      if (a.factor === null || v === null || base === null) continue;
-      effects.set(a.factor, Math.max(effects.get(a.factor) ?? 0, Math.abs(v - base)));
+      // one-factor arms only: a pair's effect belongs to neither factor alone
+      if (a.factors.length !== 1 || v === null || base === null) continue;
+      const f = a.factors[0]!;
+      effects.set(f, Math.max(effects.get(f) ?? 0, Math.abs(v - base)));
     }
     const total = [...effects.values()].reduce((s, e) => s + e, 0);
     const factors = [...effects.entries()]

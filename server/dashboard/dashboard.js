@@ -159,6 +159,22 @@
     await refresh(['/v1/parameters', '/v1/parameters/audit', '/v1/approvals']);
   }
 
+  // A cycle runs on the server (POST /v1/cycles answers when it finished); the live figures arrive over SSE meanwhile.
+  async function runCycle(type) {
+    const buttons = document.querySelectorAll('button[data-cycle]');
+    buttons.forEach((b) => (b.disabled = true));
+    say(`${type} cycle running…`, true);
+    try {
+      const record = await send('POST', '/v1/cycles', { type });
+      say(`cycle ${record.cycle} (${record.type}) done: active ${record.active_after}`, true);
+    } catch (err) {
+      say(`${type} cycle: ${err.message}`);
+    }
+    buttons.forEach((b) => (b.disabled = false));
+    await refresh();
+  }
+  document.querySelectorAll('button[data-cycle]').forEach((b) => b.addEventListener('click', () => runCycle(b.dataset.cycle)));
+
   // ---- live charts (uPlot) ----
   const series = { t: [], q: [], precision: [], recall: [], correct: [], latency: [] };
   function makeChart(id, lines) {

@@ -1,9 +1,10 @@
-// `maasflow start`, `emulate` and `engine-demo`, run as a user runs them (child processes).
+// `maasflow demo` (the main job's loop), `emulate` and `engine-demo`, run as a user runs them (child processes).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
@@ -15,17 +16,31 @@ function cli(...args: string[]): { status: number | null; stdout: string; stderr
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('start --no-serve: MaaS + API, an emulator run through it, the sensor account; the metrics report agrees', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'maasflow-start-'));
+test('demo --no-serve: the loop over the real MaaS (emulator through the pipeline, sensor, Teacher, Tuner), a report per cycle; the metrics report agrees', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'maasflow-demo-'));
   const metrics = path.join(dir, 'metrics.json');
-  const r = cli('start', '--no-serve', '--port', '0', '--dialogues', '6', '--seed', '4', '--data-dir', path.join(dir, 'maas'), '--json-metrics', metrics);
+  const data = path.join(dir, 'maas');
+  const r = cli('demo', '--no-serve', '--port', '0', '--schedule', 'micro,deep', '--per-arm', '4', '--micro-dialogues', '3', '--max-variants', '2', '--seed', '4', '--data-dir', data, '--json-metrics', metrics);
   assert.is(r.status, 0, r.stderr);
-  assert.match(r.stdout, /2\. HTTP API on http:\/\/127\.0\.0\.1:\d+: POST \/v1\/chat/);
-  assert.match(r.stdout, /   6 dialogues of \d+ users, \d+ runs \(0 failed\)/);
-  const report = JSON.parse(fs.readFileSync(metrics, 'utf8')) as { metric: { runs: number; sensor_rows: number; dialogues: number } };
-  assert.is(report.metric.dialogues, 6);
-  assert.is(report.metric.sensor_rows, report.metric.runs, 'the sensor has one row per run');
-  assert.match(r.stdout, new RegExp(`4\\. sensor: ${report.metric.runs} runs in .*sensor\\.duckdb table sensor_runs \\(${report.metric.runs} completed, 0 failed`));
+  assert.match(r.stdout, /dashboard: http:\/\/127\.0\.0\.1:\d+\/#token=\S{16,}/);
+  assert.match(r.stdout, /starting from v1 \(the deliberately poor config\/params-poor\.json\)/);
+  assert.match(r.stdout, /cycle 1 \(micro, by schedule\): active v1/);
+  assert.match(r.stdout, /c0002-explore: 3 arms/);
+  const report = JSON.parse(fs.readFileSync(metrics, 'utf8')) as { metric: { cycles: number; start_version: string; q_per_cycle: (number | null)[] } };
+  assert.is(report.metric.cycles, 2);
+  assert.is(report.metric.start_version, 'v1');
+  for (const c of ['cycle-0001.md', 'cycle-0002.md']) assert.ok(fs.existsSync(path.join(data, 'reports', c)), c);
+  // the experiment's traffic went through the pipeline: the sensor recorded its arms
+  const instance = await DuckDBInstance.create(path.join(data, 'sensor.duckdb'));
+  const conn = await instance.connect();
+  const arms = (await conn.runAndReadAll(`SELECT DISTINCT variant FROM sensor_runs WHERE experiment_id = 'c0002-explore' ORDER BY 1`)).getRowObjectsJS().map((x) => x.variant);
+  instance.closeSync();
+  // users are assigned by hash (4 users here): at least two of the three arms got some
+  assert.ok(arms.length >= 2 && arms.every((a) => ['control', 'top-k-8', 'relevance-weight-1', 'recency-weight-0', 'keyword-count-7', 'token-budget-1024', 'archivist-min-importance-0_3', 'system-prompt-version-v2'].includes(String(a))), JSON.stringify(arms));
+  const bad = cli('demo', '--no-serve', '--world', 'mars');
+  assert.match(bad.stderr, 'error: --world must be maas or synthetic, got "mars" [CONFIG]');
+  const badSchedule = cli('demo', '--no-serve', '--schedule', 'micro,weekly');
+  assert.match(badSchedule.stderr, 'unknown cycle type(s) weekly');
   fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,26 +1,14 @@
-import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../server/app.ts';
+import { chromiumPath, textIs, WAIT } from '../support/chromium.ts';
 import { FakeControlPlane } from '../support/fake-control-plane.ts';
 
 const TOKEN = 'dashboard-token-0123456789';
-const WAIT = { timeout: 10_000 };
 
-/** Debian's chromium (CI installs it, .ci/run); a missing binary is a failure that says what to install. */
-function chromiumPath(): string {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((p): p is string => !!p);
-  const found = candidates.find((p) => fs.existsSync(p));
-  if (!found) throw new Error(`no Chromium at ${candidates.join(', ')}: install the Debian package "chromium" (apt-get install chromium) or set CHROMIUM_PATH`);
-  return found;
-}
-
-// Locators, not waitForFunction: the page's CSP forbids the eval a string predicate needs.
-const textIs = (page: Page, id: string, text: string): Promise<void> =>
-  page.locator(`#${id}`, { hasText: new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }).waitFor({ state: 'attached', ...WAIT });
 const rows = (page: Page, table: string): Promise<number> => page.locator(`#${table} tbody tr`).count();
 
 test('the dashboard shows live figures, the tables, and approves a pending change with the token', async () => {

@@ -14,8 +14,8 @@ import { loadDegradationRules } from '../../../operators/control/degradation-rul
 import { DEFAULT_PARAMS } from '../../../operators/maas/params.ts';
 import type { MaasParams } from '../../../operators/maas/types.ts';
 
-/** The deliberately poor starting version: one memory, recency only, one keyword, the smallest budget. */
-export const WORST: MaasParams = { ...DEFAULT_PARAMS, top_k: 1, relevance_weight: 0, recency_weight: 1, keyword_count: 1, token_budget: 64 };
+/** The deliberately poor version `npm start` starts from (config/params-poor.json). */
+export const WORST: MaasParams = { ...DEFAULT_PARAMS, ...(JSON.parse(fs.readFileSync('config/params-poor.json', 'utf8')) as { params: Partial<MaasParams> }).params };
 
 export const GOAL: Goal = { ...DEFAULT_GOAL, updated_at: 0 };
 
