@@ -59,6 +59,8 @@ export interface ControlPlane {
     list(): Promise<CycleRecord[]>;
     /** Runs one cycle now (waits for it); CONFLICT while another runs. */
     run(type: CycleType, by: Initiator): Promise<CycleRecord>;
+    /** Stops the running cycle's traffic (the emulator run): it ends without adopting anything; CONFLICT when none runs. */
+    stop(by: Initiator, reason: string): Promise<{ cycle: number }>;
   };
   live: {
     snapshot(): Promise<LiveMetrics>;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { Manager } from '../../control/manager/manager.ts';
 import type { CycleRecord, CycleType } from '../../control/types.ts';
+import { POOR_PARAMS_FILE } from '../../control/world/closed-form.ts';
 import { MaasWorld } from '../../control/world/maas-world.ts';
 import { SyntheticWorld } from '../../control/world/synthetic.ts';
 import { MaasflowError } from '../../engine/errors.ts';
@@ -15,8 +16,6 @@ import { startMaasService } from '../../server/maas-service.ts';
 import { parseCount, runCommand } from '../output.ts';
 import { addModelFlags, modelsFromFlags, type ModelFlags } from './model-flags.ts';
 
-/** The deliberately poor version the main job starts from (one memory, recency only, one keyword, the smallest budget). */
-export const POOR_PARAMS_FILE = 'config/params-poor.json';
 
 interface LoopFlags extends ModelFlags {
   dataDir: string;
@@ -132,7 +131,7 @@ async function runLoop(f: LoopFlags, say: (line: string) => void): Promise<Recor
     say(`dashboard: ${url}/#token=${token}`);
     say(`API: ${url}/v1/... (docs/API.md); mutating routes need Authorization: Bearer ${token}`);
     const start = await m.tuner.active();
-    say(`starting from ${start.version} (${f.keepData ? 'kept from the earlier run' : `the deliberately poor ${POOR_PARAMS_FILE}`}): ${JSON.stringify(start.params)}`);
+    say(`starting from ${start.version} (${f.keepData ? 'kept from the earlier run' : `the deliberately poor ${rel(POOR_PARAMS_FILE)}`}): ${JSON.stringify(start.params)}`);
     const records: CycleRecord[] = [];
     for (const type of schedule) {
       if (stopped.signal.aborted) break;

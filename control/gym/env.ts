@@ -10,22 +10,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { MaasflowError } from '../../engine/errors.ts';
-import { DEFAULT_PARAMS } from '../../operators/maas/params.ts';
 import type { MaasParams } from '../../operators/maas/types.ts';
 import { withSensorDb } from '../../operators/sensor/history.ts';
 import { acquireInstance, type InstanceLease } from '../../sinks/duckdb/instances.ts';
 import { DEFAULT_GOAL } from '../manager/goals.ts';
-import { evaluate, evaluateObserved, type Evaluation, type Figures } from '../manager/objective.ts';
-import { LADDERS, gridPoints, move, type Factor } from '../manager/search-space.ts';
+import { evaluateObserved, type Evaluation, type Figures } from '../manager/objective.ts';
+import { LADDERS, move, type Factor } from '../manager/search-space.ts';
 import { aggregateMetrics } from '../teacher/metrics.ts';
 import type { MetricName } from '../teacher/catalogue.ts';
 import { Tuner, type ChangeContext } from '../tuner/tuner.ts';
 import type { Goal } from '../types.ts';
-import { expectedMetrics } from '../world/surface.ts';
+import { expectedEvaluation, poorParams } from '../world/closed-form.ts';
 import { SyntheticWorld } from '../world/synthetic.ts';
 
-/** A deliberately poor start (one memory, recency only, one keyword, the smallest budget): feasible, Q ≈ 0.12 of ≈ 0.88 reachable. */
-export const GYM_START: MaasParams = Object.freeze({ ...DEFAULT_PARAMS, top_k: 1, relevance_weight: 0, recency_weight: 1, keyword_count: 1, token_budget: 64 });
+/** The deliberately poor start of `npm start` (config/params-poor.json): feasible, Q ≈ 0.12 of ≈ 0.89 reachable. */
+export const GYM_START: MaasParams = Object.freeze(poorParams());
 
 export type GymGoal = Omit<Goal, 'updated_at'>;
 
@@ -237,21 +236,8 @@ export class TunerEnv {
 }
 
 /** Q and feasibility of `params` under the synthetic surface's expected metrics. */
-export function expectedReward(goal: GymGoal, params: MaasParams): Evaluation {
-  return evaluate({ ...goal, updated_at: 0 }, expectedMetrics(params));
-}
-
-/** The exhaustive grid search over the factors' ladders (closed form): the best feasible expected Q, the yardstick for agents. */
-export function gridBest(goal: GymGoal, base: MaasParams, factors: readonly Factor[] = goal.allowed_factors): { q: number; params: MaasParams; points: number } {
-  let best: { q: number; params: MaasParams } = { q: -Infinity, params: base };
-  let points = 0;
-  for (const p of gridPoints(base, factors)) {
-    points++;
-    const e = expectedReward(goal, p);
-    if (e.feasible && e.q !== null && e.q > best.q) best = { q: e.q, params: p };
-  }
-  return { ...best, points };
-}
+/** Q of a version under the surface's expected metrics (closed form, for analysis). */
+export const expectedReward = (goal: GymGoal, params: MaasParams): Evaluation => expectedEvaluation(goal, params);
 
 export function describeAction(a: Action): string {
   if ('rollback' in a) return 'rollback';

@@ -82,6 +82,8 @@ export class Manager implements ControlPlane {
   /** Factor order of explorations: the latest sensitivity ranking of Q (allowed-factor order until a deep cycle ran). */
   private order: Factor[] | null = null;
   private running: Promise<CycleRecord> | null = null;
+  /** The running cycle's number and the switch that stops its traffic. */
+  private current: { cycle: number; abort: AbortController } | null = null;
   private readonly listeners = new Set<(m: LiveMetrics) => void>();
   private latest: LiveMetrics | null = null;
   private readonly o: Required<Omit<ManagerOptions, 'goal' | 'log' | 'now'>> & Pick<ManagerOptions, 'log'>;
@@ -199,11 +201,20 @@ export class Manager implements ControlPlane {
     list: () => this.store.cycles(),
     run: (type, by) => {
       if (this.running) return Promise.reject(new MaasflowError('CONFLICT', 'a cycle is already running; wait for it to finish'));
+      // set before the cycle's first await, so a stop right after run() is not lost
+      this.current = { cycle: 0, abort: new AbortController() };
       const run = this.cycle(type, by).finally(() => {
         this.running = null;
+        this.current = null;
       });
       this.running = run;
       return run;
+    },
+    stop: async (by, reason) => {
+      const current = this.current;
+      if (!current || current.abort.signal.aborted) throw new MaasflowError('CONFLICT', 'no cycle is running');
+      current.abort.abort(new CycleStopped(`stopped by ${by}: ${reason}`));
+      return { cycle: current.cycle };
     },
   };
 
@@ -223,8 +234,14 @@ export class Manager implements ControlPlane {
     const before = await this.tuner.active();
     const record: CycleRecord = { cycle, type, started_at: this.now(), ended_at: 0, active_before: before.version, active_after: before.version, experiment_id: null, arms: [], verdict: null, decisions: [], alerts: [], approvals_opened: [], sensitivity: null };
     this.say(`cycle ${cycle} (${type}, by ${by}): active ${before.version}`);
-    if (type === 'micro') await this.micro(record, goal, before);
-    else await this.explore(record, goal, before, type === 'deep');
+    this.current!.cycle = cycle;
+    try {
+      if (type === 'micro') await this.micro(record, goal, before);
+      else await this.explore(record, goal, before, type === 'deep');
+    } catch (err) {
+      if (!(err instanceof CycleStopped)) throw err;
+      record.decisions.push(`${err.message}; the cycle ended without adopting anything`);
+    }
     record.active_after = (await this.tuner.active()).version;
     record.ended_at = this.now();
     await this.store.saveCycle(record);
@@ -369,8 +386,10 @@ export class Manager implements ControlPlane {
   }
 
   private async traffic(record: CycleRecord, runs: number): Promise<TrafficResult> {
-    const traffic = await this.world.run({ cycle: record.cycle, cycleType: record.type, runs, seed: this.o.seed });
+    const signal = this.current?.abort.signal;
+    const traffic = await this.world.run({ cycle: record.cycle, cycleType: record.type, runs, seed: this.o.seed, signal });
     record.alerts.push(...traffic.alerts);
+    if (signal?.aborted) throw signal.reason instanceof CycleStopped ? signal.reason : new CycleStopped('stopped');
     return traffic;
   }
 
@@ -379,9 +398,16 @@ export class Manager implements ControlPlane {
     const active = await this.tuner.active();
     const alert = alerts.find((a) => a.version === active.version);
     if (!alert) return false;
-    const back = await this.tuner.rollback({ initiator: `rule:${alert.rule}`, reason: alert.reason });
-    record.decisions.push(`rolled back ${active.version} → ${back.version}: ${alert.reason}`);
-    return true;
+    try {
+      const back = await this.tuner.rollback({ initiator: `rule:${alert.rule}`, reason: alert.reason });
+      record.decisions.push(`rolled back ${active.version} → ${back.version}: ${alert.reason}`);
+      return true;
+    } catch (err) {
+      // the first version has nothing before it: the alert stands, the cycles will move away from it
+      if (!(err instanceof MaasflowError && err.code === 'CONFLICT')) throw err;
+      record.decisions.push(`alert on ${active.version}, not rolled back (${err.message}): ${alert.reason}`);
+      return false;
+    }
   }
 
   private async figures(filter: RunFilter, groupBy: string[]): Promise<AggregateRow[]> {
@@ -423,6 +449,9 @@ export class Manager implements ControlPlane {
     this.o.log?.(line);
   }
 }
+
+/** A cycle stopped on command (ControlPlane.cycles.stop): its traffic ended early and nothing is adopted. */
+class CycleStopped extends Error {}
 
 function info(e: StoredExperiment): ExperimentInfo {
   const { arm_versions: _arms, ...rest } = e;

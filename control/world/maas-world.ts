@@ -48,6 +48,7 @@ export class MaasWorld implements World {
       label: `c${plan.cycle}k${call}`,
       tags: { cycle_type: plan.cycleType },
       onTurn: this.o.onTurn,
+      signal: plan.signal,
     });
     await this.host.settle();
     const tail = this.host.readJsonSince<DegradationAlert>(ALERTS_TOPIC, this.alertPositions);

@@ -82,7 +82,9 @@ export class SyntheticWorld implements World {
     const from = this.clock;
     const rows: SensorRow[] = [];
     const alerts: DegradationAlert[] = [];
-    for (let i = 0; i < plan.runs; i++) {
+    for (let i = 0; i < plan.runs && !plan.signal?.aborted; i++) {
+      // let a stop request (an HTTP call) in now and then
+      if (i % 2000 === 1999) await new Promise((resolve) => setImmediate(resolve));
       const user = `c${plan.cycle}-k${call}-s${plan.seed}-u${Math.floor(i / this.runsPerUser)}`;
       const thread = `${user}-t0`;
       const chosen = this.source.forRequest({ user_id: user, thread_id: thread, message: 'simulated' });

@@ -12,6 +12,8 @@ export interface TrafficPlan {
   /** How much traffic: runs (synthetic) or the equivalent in dialogues (MaaS emulator; see each world). */
   runs: number;
   seed: number;
+  /** Aborts the traffic: the world stops sending and returns what the sensor recorded so far. */
+  signal?: AbortSignal;
 }
 
 export interface TrafficResult {

@@ -174,6 +174,14 @@
     await refresh();
   }
   document.querySelectorAll('button[data-cycle]').forEach((b) => b.addEventListener('click', () => runCycle(b.dataset.cycle)));
+  $('stop-cycle').addEventListener('click', async () => {
+    try {
+      const { cycle } = await send('POST', '/v1/cycles/stop', { reason: 'stopped from the dashboard' });
+      say(`cycle ${cycle}: its traffic stops; nothing is adopted`, true);
+    } catch (err) {
+      say(`stop: ${err.message}`);
+    }
+  });
 
   // ---- live charts (uPlot) ----
   const series = { t: [], q: [], precision: [], recall: [], correct: [], latency: [] };

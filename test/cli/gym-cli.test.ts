@@ -23,7 +23,7 @@ test('gym runs episodes of an agent, prints each best reward and the grid-search
   assert.match(r.stdout, 'gym: hill-climb agent, 2 episode(s) × 4 steps, 100 runs per step, seeds 3..4');
   assert.match(r.stdout, /episode 1 \(seed 3\): start 0\.\d{3} → best reward (0\.\d{3}|n\/a)/);
   assert.match(r.stdout, /episode 2 \(seed 4\): /);
-  assert.match(r.stdout, /grid-search best: expected Q 0\.879 over 28800 points: top_k=5 /);
+  assert.match(r.stdout, /grid-search best: expected Q 0\.888 over 316800 points: top_k=5 /);
   const report = JSON.parse(fs.readFileSync(metrics, 'utf8')) as { metric: { agent: string; episodes: { seed: number; rewards: number[] }[]; grid_best_q: number } };
   assert.is(report.metric.agent, 'hill-climb');
   assert.equal(report.metric.episodes.map((e) => [e.seed, e.rewards.length]), [[3, 4], [4, 4]]);
@@ -35,7 +35,7 @@ test('sensitivity prints the Morris ranking of Q and the top factors of each met
   const r = cli('sensitivity', '--seed', '2', '--trajectories', '40');
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, 'Morris elementary effects on the synthetic surface (goal maas-quality): 40 trajectories, seed 2');
-  assert.match(r.stdout, /\nQ\n +factor +μ\* +μ +σ +share\n  keyword_count /);
+  assert.match(r.stdout, /\nQ\n +factor +μ\* +μ +σ +share\n  archivist_min_importance /);
   assert.match(r.stdout, /tokens_per_run +(top_k|token_budget) \d+ %/);
 });
 

@@ -39,6 +39,8 @@ interface Mutation {
   /** A good body (undefined: none is sent). */
   good?: unknown;
   bad: Bad[];
+  /** Puts the fake in the state the good call needs (default: as set up). */
+  prepare?(fake: FakeControlPlane): void;
   check(body: Record<string, unknown>, fake: FakeControlPlane): void;
 }
 
@@ -156,6 +158,20 @@ const MUTATIONS: Mutation[] = [
       assert.is(fake.state().cycles.length, 2);
     },
   },
+  {
+    method: 'POST', url: '/v1/cycles/stop', route: 'POST /v1/cycles/stop', good: { reason: 'enough traffic' },
+    bad: [
+      { name: 'unknown field', payload: json({ reason: 'x', force: true }), needle: 'unknown field "force"' },
+      { name: 'wrong type', payload: json({ reason: 1 }), needle: '/reason: must be string' },
+    ],
+    prepare: (fake) => {
+      fake.busy = true;
+    },
+    check: (body, fake) => {
+      assert.is(body.cycle, 2);
+      assert.ok(!fake.busy);
+    },
+  },
 ];
 
 const send = (app: FastifyInstance, m: Mutation, headers: Record<string, string>, payload?: string): Promise<LightMyRequestResponse> =>
@@ -208,6 +224,7 @@ for (const m of MUTATIONS) {
 
   test(`${m.route}: with the token and a good body, 200 and the change is made`, async () => {
     const { fake, app } = await setup();
+    m.prepare?.(fake);
     const res = await send(app, m, AUTH, goodPayload);
     assert.is(res.statusCode, 200, res.body);
     m.check(res.json() as Record<string, unknown>, fake);
@@ -232,6 +249,7 @@ test('control-plane refusals keep their codes: unknown ids 404, wrong state 409,
   expect(await post('/v1/parameters/activate', { version: 'v3', reason: 'r' }), 409, 'CONFLICT', 'already active');
   expect(await post('/v1/approvals/appr-9/approve'), 404, 'NOT_FOUND', 'appr-9');
   expect(await app.inject({ method: 'PUT', url: '/v1/goals', headers: AUTH, payload: { ...NEW_GOAL, approval_required: ['token_budget'] } }), 400, 'CONFIG', 'token_budget');
+  expect(await post('/v1/cycles/stop', {}), 409, 'CONFLICT', 'no cycle is running');
   fake.busy = true;
   expect(await post('/v1/cycles', { type: 'micro' }), 409, 'CONFLICT', 'a cycle is running');
   assert.is((await post('/v1/approvals/appr-1/reject')).statusCode, 200);

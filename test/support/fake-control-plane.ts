@@ -246,6 +246,12 @@ export class FakeControlPlane implements ControlPlane {
       this.s.reports.push({ info: { cycle: record.cycle, type, created_at: at, path: `reports/cycle-${record.cycle}.md` }, markdown: `# Cycle ${record.cycle}\n`, charts: {} });
       return structuredClone(record);
     },
+    stop: async () => {
+      this.call('cycles.stop');
+      if (!this.busy) fail('CONFLICT', 'no cycle is running');
+      this.busy = false;
+      return { cycle: this.s.cycles.length + 1 };
+    },
   };
 
   readonly live: ControlPlane['live'] = {

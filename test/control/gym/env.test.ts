@@ -8,7 +8,7 @@ import { hillClimbAgent, randomAgent, runEpisode } from '../../../control/gym/ag
 import { GYM_START, TunerEnv } from '../../../control/gym/env.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'maasflow-gym-'));
-const env = await TunerEnv.open({ dir, runsPerStep: 150, maxSteps: 12 });
+const env = await TunerEnv.open({ dir, runsPerStep: 200, maxSteps: 12 });
 test.after(async () => {
   await env.close();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -24,7 +24,7 @@ test('reset measures the start version; a move goes through the Tuner as a new a
   assert.is(r.refused, null);
   assert.is(r.state.top_k, 3);
   assert.is(r.info.version, 'v2');
-  assert.is(r.info.runs, 150);
+  assert.is(r.info.runs, 200);
   assert.is(r.done, false);
   const last = (await env.tuner.audit()).at(-1)!;
   assert.equal([last.action, last.version, last.initiator], ['activate', 'v2', 'gym']);

@@ -4,37 +4,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { Manager, type ManagerOptions } from '../../../control/manager/manager.ts';
 import { DEFAULT_GOAL } from '../../../control/manager/goals.ts';
-import { evaluate } from '../../../control/manager/objective.ts';
-import { gridPoints, type Factor } from '../../../control/manager/search-space.ts';
-import { expectedMetrics } from '../../../control/world/surface.ts';
+import { expectedEvaluation, poorParams } from '../../../control/world/closed-form.ts';
 import { SyntheticWorld } from '../../../control/world/synthetic.ts';
 import type { Goal } from '../../../control/types.ts';
 import { DegradationMonitor } from '../../../operators/control/degradation-monitor.ts';
 import { loadDegradationRules } from '../../../operators/control/degradation-rules.ts';
-import { DEFAULT_PARAMS } from '../../../operators/maas/params.ts';
 import type { MaasParams } from '../../../operators/maas/types.ts';
 
 /** The deliberately poor version `npm start` starts from (config/params-poor.json). */
-export const WORST: MaasParams = { ...DEFAULT_PARAMS, ...(JSON.parse(fs.readFileSync('config/params-poor.json', 'utf8')) as { params: Partial<MaasParams> }).params };
+export const WORST: MaasParams = poorParams();
 
 export const GOAL: Goal = { ...DEFAULT_GOAL, updated_at: 0 };
 
-/** Expected Q of a version under the world's surface (null when infeasible). */
+/** Expected Q of a version under the world's surface, and whether it is feasible. */
 export function trueQ(params: MaasParams, goal: Goal = GOAL): { q: number; feasible: boolean } {
-  const e = evaluate(goal, expectedMetrics(params));
+  const e = expectedEvaluation(goal, params);
   return { q: e.q!, feasible: e.feasible };
-}
-
-/** Exhaustive grid search over the allowed factors' ladders: the best feasible expected Q. */
-export function gridBest(base: MaasParams, goal: Goal = GOAL): { q: number; params: MaasParams; points: number } {
-  let best = { q: -Infinity, params: base };
-  let points = 0;
-  for (const p of gridPoints(base, goal.allowed_factors as Factor[])) {
-    points++;
-    const t = trueQ(p, goal);
-    if (t.feasible && t.q > best.q) best = { q: t.q, params: p };
-  }
-  return { ...best, points };
 }
 
 export async function openLoop(options: Partial<ManagerOptions> = {}, start: MaasParams = WORST): Promise<{ manager: Manager; world: SyntheticWorld; dir: string; close(): Promise<void> }> {

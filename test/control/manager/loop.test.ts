@@ -6,14 +6,15 @@
 import fs from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { GOAL, WORST, gridBest, openLoop, trueQ } from './loop-support.ts';
+import { gridBest } from '../../../control/world/closed-form.ts';
+import { GOAL, WORST, openLoop, trueQ } from './loop-support.ts';
 
 const loop = await openLoop();
 const { manager } = loop;
 test.after(() => loop.close());
 
 test('from the worst version the loop reaches ≥ 95 % of the grid-search best Q within 10 cycles, never activating an infeasible version', async () => {
-  const best = gridBest(WORST);
+  const best = gridBest(GOAL, WORST);
   assert.ok(best.points > 20_000, `grid of ${best.points} points`);
   const start = trueQ(WORST);
   assert.ok(start.q < 0.3 * best.q, `the start is poor: Q ${start.q} vs best ${best.q}`);
