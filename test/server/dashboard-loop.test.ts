@@ -3,32 +3,23 @@
  * the page streams live figures, the Manager's change waits for approval, and
  * the Approve click activates it through the Tuner.
  */
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { FastifyInstance } from 'fastify';
 import { DEFAULT_GOAL } from '../../control/manager/goals.ts';
-import { buildServer } from '../../server/app.ts';
 import { openLoop } from '../control/manager/loop-support.ts';
-import { chromiumPath, textIs } from '../support/chromium.ts';
+import { openDashboard, textIs } from '../support/chromium.ts';
 
 const TOKEN = 'loop-dashboard-token-0123456789';
 
 test('live figures of a cycle run from the page; approving the pending change activates its version', async () => {
-  const executablePath = chromiumPath();
   // every change needs a person: the deep cycle's adoption becomes a pending approval
   const loop = await openLoop({ autoApprove: false, runsPerArm: 300, goal: { ...DEFAULT_GOAL, approval_required: [...DEFAULT_GOAL.allowed_factors] } });
-  let app: FastifyInstance | undefined;
-  let browser: Browser | undefined;
+  const session = await openDashboard(loop.manager, TOKEN).catch(async (err: unknown) => {
+    await loop.close();
+    throw err;
+  });
+  const { base, page, problems } = session;
   try {
-    app = await buildServer({ chat: async () => { throw new Error('no chat here'); }, control: loop.manager, token: TOKEN });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
-    const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
     await page.goto(`${base}/#token=${TOKEN}`);
     await textIs(page, 'token-state', 'token set: changes allowed');
     await textIs(page, 'stream-status', 'live');
@@ -52,8 +43,7 @@ test('live figures of a cycle run from the page; approving the pending change ac
     assert.equal([last.action, last.version, last.initiator], ['activate', approval!.version, 'user:api']);
     assert.equal(problems, []);
   } finally {
-    await browser?.close();
-    await app?.close();
+    await session.close();
     await loop.close();
   }
 });

@@ -1,10 +1,7 @@
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../server/app.ts';
-import { chromiumPath, textIs, WAIT } from '../support/chromium.ts';
+import { openDashboard, textIs, WAIT } from '../support/chromium.ts';
 import { FakeControlPlane } from '../support/fake-control-plane.ts';
 
 const TOKEN = 'dashboard-token-0123456789';
@@ -12,21 +9,10 @@ const TOKEN = 'dashboard-token-0123456789';
 const rows = (page: Page, table: string): Promise<number> => page.locator(`#${table} tbody tr`).count();
 
 test('the dashboard shows live figures, the tables, and approves a pending change with the token', async () => {
-  const executablePath = chromiumPath();
   const fake = new FakeControlPlane();
-  let app: FastifyInstance | undefined;
-  let browser: Browser | undefined;
+  const session = await openDashboard(fake, TOKEN);
+  const { base, page, problems } = session;
   try {
-    app = await buildServer({ chat: async () => { throw new Error('no chat here'); }, control: fake, token: TOKEN });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
-    const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
-    page.on('requestfailed', (req) => { if (!req.url().endsWith('/v1/metrics/stream')) problems.push(`request failed: ${req.url()}`); });
-
     await page.goto(`${base}/`);
     // The snapshot over SSE, then the tables from the GET routes.
     await textIs(page, 'run-count', '120');
@@ -69,8 +55,7 @@ test('the dashboard shows live figures, the tables, and approves a pending chang
     assert.is(state.approvals[0]!.decided_by, 'user:api');
     assert.equal(problems, []);
   } finally {
-    await browser?.close();
-    await app?.close();
+    await session.close();
   }
 });
 

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BIGINT, DuckDBInstance, INTEGER, LIST, TIMESTAMP, VARCHAR, listValue, timestampValue, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { unknownMarkersPattern } from '../../../control/teacher/catalogue.ts';
@@ -10,7 +10,8 @@ import { METRICS_DOC, docBlocks, syncDoc } from '../../../control/teacher/doc.ts
 import { GROUP_COLUMNS, METRIC_NAMES, METRICS, aggregateMetrics, perRunValues, readAggregateMetrics, readPerRunValues, type AggregateRow, type MetricName } from '../../../control/teacher/metrics.ts';
 import { MaasflowError } from '../../../engine/errors.ts';
 import { withSensorDb } from '../../../operators/sensor/history.ts';
-import { SENSOR_COLUMNS, type SensorRow } from '../../../operators/sensor/sensor.ts';
+import type { SensorRow } from '../../../operators/sensor/sensor.ts';
+import { writeSensorRuns } from '../../support/sensor-rows.ts';
 import { loadScenarios } from '../../../streams/emulator/config.ts';
 import { containsAnswer, isUnknownAnswer } from '../../../streams/emulator/text.ts';
 import { SplitMix32 } from '../../../streams/nexmark/prng.ts';
@@ -125,31 +126,10 @@ const HAND: Record<'exp' | 'baseline' | 'treatment', Record<MetricName, [number 
   },
 };
 
-const TYPES: Record<string, DuckDBType> = { VARCHAR, TIMESTAMP, BIGINT, INTEGER, 'VARCHAR[]': LIST(VARCHAR) };
-
-async function createTable(conn: DuckDBConnection, rows: readonly SensorRow[]): Promise<void> {
-  const columns = Object.entries(SENSOR_COLUMNS) as [keyof SensorRow, string][];
-  await conn.run(`CREATE TABLE sensor_runs (${columns.map(([c, t]) => `${c} ${t}${c === 'run_id' ? ' PRIMARY KEY' : ''}`).join(', ')})`);
-  const insert = await conn.prepare(`INSERT INTO sensor_runs VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`);
-  for (const row of rows) {
-    const values: DuckDBValue[] = columns.map(([c, t]) => {
-      const v = row[c];
-      if (v === null) return null;
-      if (t === 'TIMESTAMP') return timestampValue(BigInt(v as number) * 1000n);
-      if (t === 'BIGINT') return BigInt(v as number);
-      if (t === 'VARCHAR[]') return listValue(v as string[]);
-      return v as DuckDBValue;
-    });
-    insert.bind(values, columns.map(([, t]) => TYPES[t]!));
-    await insert.run();
-  }
-  insert.destroySync();
-}
-
 const db = <T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> => withSensorDb(FILE, fn);
 
 test.before(async () => {
-  await db((conn) => createTable(conn, ROWS));
+  await db((conn) => writeSensorRuns(conn, ROWS));
 });
 
 test.after(() => {
@@ -386,7 +366,7 @@ test('the SQL judges answers as the emulator does (containsAnswer, isUnknownAnsw
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
-    await createTable(conn, rows);
+    await writeSensorRuns(conn, rows);
     const correct = await perRunValues(conn, { metric: 'correct_rate', experimentId: 'parity' });
     const answered = await perRunValues(conn, { metric: 'answer_rate', experimentId: 'parity' });
     const hallucinated = await perRunValues(conn, { metric: 'hallucination_rate', experimentId: 'parity' });
@@ -433,7 +413,7 @@ test('the doc\'s generated statements and CLI examples run in DuckDB and give th
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
-    await createTable(conn, ROWS);
+    await writeSensorRuns(conn, ROWS);
     for (const block of docBlocks().values()) if (block.includes('```sql')) await conn.run(sql(block));
     const results = [];
     for (const e of examples) results.push((await conn.runAndReadAll(e)).getRowObjectsJS());

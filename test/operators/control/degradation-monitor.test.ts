@@ -10,7 +10,7 @@ import { DegradationMonitor } from '../../../operators/control/degradation-monit
 import { degradationRules, loadDegradationRules } from '../../../operators/control/degradation-rules.ts';
 import type { SensorRow } from '../../../operators/sensor/sensor.ts';
 import { SplitMix32 } from '../../../streams/nexmark/prng.ts';
-import { row } from './fixtures/rows.ts';
+import { row } from '../../support/sensor-rows.ts';
 
 /** Rows in time order: each call continues the clock. */
 class Runs {

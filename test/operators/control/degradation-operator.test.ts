@@ -15,7 +15,7 @@ import { EmbeddedLog } from '../../../streams/log/index.ts';
 import { loadScenarios } from '../../../streams/emulator/config.ts';
 import { parseTopology } from '../../../topologies/validate.ts';
 import { schemas } from '../../streams/connectors/helpers.ts';
-import { row } from './fixtures/rows.ts';
+import { row } from '../../support/sensor-rows.ts';
 
 const RULES = {
   window_runs: 10,

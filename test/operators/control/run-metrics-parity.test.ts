@@ -9,7 +9,7 @@ import { aggregateValues, runMetricValue } from '../../../operators/control/run-
 import { withSensorDb } from '../../../operators/sensor/history.ts';
 import type { SensorRow } from '../../../operators/sensor/sensor.ts';
 import { loadScenarios } from '../../../streams/emulator/config.ts';
-import { variedRows, writeSensorRuns } from './fixtures/rows.ts';
+import { variedRows, writeSensorRuns } from '../../support/sensor-rows.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'maasflow-run-metrics-'));
 const FILE = path.join(dir, 'sensor.duckdb');
