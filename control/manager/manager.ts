@@ -35,6 +35,7 @@ import { combine, explorationArms, readExploration, type ArmPlan, type Steps } f
 import { DEFAULT_GOAL, GoalStore, parseGoal } from './goals.ts';
 import { ManagerStore } from './manager-store.ts';
 import { evaluateObserved } from './objective.ts';
+import { exportControlMetrics } from './metrics-source.ts';
 import { readReport } from './report-files.ts';
 import { writeCycleReport } from './report.ts';
 import type { Factor } from './search-space.ts';
@@ -88,6 +89,7 @@ export class Manager implements ControlPlane {
   private latest: LiveMetrics | null = null;
   private readonly o: Required<Omit<ManagerOptions, 'goal' | 'log' | 'now'>> & Pick<ManagerOptions, 'log'>;
   private readonly now: () => number;
+  private readonly unexport: () => void;
 
   private constructor(
     private readonly world: World,
@@ -113,6 +115,7 @@ export class Manager implements ControlPlane {
       seed: o.seed ?? 1,
       log: o.log,
     };
+    this.unexport = exportControlMetrics(this);
   }
 
   static async open(o: ManagerOptions): Promise<Manager> {
@@ -132,6 +135,7 @@ export class Manager implements ControlPlane {
 
   async close(): Promise<void> {
     await this.running?.catch(() => undefined);
+    this.unexport();
     this.conn.closeSync();
     this.lease.release();
   }

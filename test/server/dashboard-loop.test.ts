@@ -41,6 +41,11 @@ test('live figures of a cycle run from the page; approving the pending change ac
     assert.is(active.version, approval!.version);
     const last = (await loop.manager.tuner.audit()).at(-1)!;
     assert.equal([last.action, last.version, last.initiator], ['activate', approval!.version, 'user:api']);
+    // the loop on GET /metrics as well
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, new RegExp(`maasflow_control_q\\{version="v1"\\} 0\\.\\d+`));
+    assert.match(metrics, /maasflow_control_changes_total\{action="activate"\} 2/);
+    assert.match(metrics, /maasflow_control_approvals_pending 0/);
     assert.equal(problems, []);
   } finally {
     await session.close();
