@@ -58,7 +58,7 @@ function register(command: Command, description: string, cycles: string): void {
     .option('--world <name>', 'maas (emulator through the real MaaS) or synthetic (the seeded simulation of docs/CONTROL.md)', 'maas')
     .option('--per-arm <n>', 'traffic per experiment arm: emulator dialogues (maas) or runs (synthetic)', '12')
     .option('--micro-dialogues <n>', 'traffic of a micro cycle, in the same unit', '40')
-    .option('--max-variants <n>', 'most variants per exploration (1..16)', '6')
+    .option('--max-variants <n>', 'most variants per exploration (1..16)', '8')
     .option('--seed <s>', 'seed of the emulator and the Teacher', '1')
     .option('--token <t>', 'bearer token of the mutating API routes (default: $MAASFLOW_TOKEN, else a random one, printed)')
     .option('--every <seconds>', 'while serving, run a micro cycle this often (0: only on command)', '0')

@@ -80,6 +80,8 @@ export class Manager implements ControlPlane {
   private steps: Steps = {};
   /** Factors the last exploration could not improve: the next one tries them in pairs. */
   private stuck: Factor[] = [];
+  /** Factors the last exploration moved: with fewer variants than moves, the others go first next time. */
+  private explored = new Set<Factor>();
   /** Factor order of explorations: the latest sensitivity ranking of Q (allowed-factor order until a deep cycle ran). */
   private order: Factor[] | null = null;
   private running: Promise<CycleRecord> | null = null;
@@ -267,6 +269,7 @@ export class Manager implements ControlPlane {
   private async explore(record: CycleRecord, goal: Goal, active: ParameterVersion, deep: boolean): Promise<void> {
     const factors = this.factorOrder(goal);
     const arms = explorationArms(active.params, factors, this.steps, this.o.maxVariants, deep ? 2 : 1, this.stuck);
+    this.explored = new Set(arms.flatMap((a) => a.factors));
     if (arms.length === 0) {
       record.decisions.push('no factor can move: every allowed factor is at the end of its ladder');
       return;
@@ -432,9 +435,11 @@ export class Manager implements ControlPlane {
     return Math.max(this.o.minGain, this.o.gainSe * se);
   }
 
+  /** The sensitivity ranking (allowed-factor order before a deep cycle), factors the last exploration left out first. */
   private factorOrder(goal: Goal): Factor[] {
     const allowed = goal.allowed_factors as Factor[];
-    return this.order ? [...this.order.filter((f) => allowed.includes(f)), ...allowed.filter((f) => !this.order!.includes(f))] : allowed;
+    const ranked = this.order ? [...this.order.filter((f) => allowed.includes(f)), ...allowed.filter((f) => !this.order!.includes(f))] : allowed;
+    return [...ranked.filter((f) => !this.explored.has(f)), ...ranked.filter((f) => this.explored.has(f))];
   }
 
   private async publish(cycle: number, version: string, outcome: ArmOutcome): Promise<void> {
