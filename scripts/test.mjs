@@ -1,7 +1,7 @@
 // `npm test`: typecheck, then every uvu test file under c8 coverage, then the
 // closing line CI reads: "N passed, N failed".
 // `npm run test:long` (--long) also runs the soak/fuzz/kill-loop files in test/long/.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -33,27 +33,44 @@ let passed = 0;
 let failed = typecheckFailed ? 1 : 0;
 const files = findTests(path.join(root, only ?? 'test'));
 const started = Date.now();
-for (const file of files) {
-  const rel = path.relative(root, file);
+// Two files at a time on the 2-core CI machine: most files spend much of their time waiting
+// (process start, brokers, children, fsync), so the suite's wall time drops well below the
+// sequential sum. TEST_JOBS=1 runs them one by one.
+const jobs = Math.max(1, Number(process.env.TEST_JOBS ?? 2));
+
+/** One file in its own process under c8: a crash or a leaked handle stays contained; c8 merges coverage. */
+function runFile(file) {
   const t0 = Date.now();
-  // each file in its own process: a crash or a leaked handle stays contained; c8 merges coverage
-  const r = spawnSync(bin('c8'), ['--clean=false', '--reporter=none', process.execPath, '--import', 'tsx', file], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, FORCE_COLOR: '0', MAASFLOW_LOG_LEVEL: process.env.MAASFLOW_LOG_LEVEL ?? 'silent' },
-    maxBuffer: 64 * 1024 * 1024,
+  return new Promise((resolve) => {
+    const child = spawn(bin('c8'), ['--clean=false', '--reporter=none', process.execPath, '--import', 'tsx', file], {
+      cwd: root,
+      env: { ...process.env, FORCE_COLOR: '0', MAASFLOW_LOG_LEVEL: process.env.MAASFLOW_LOG_LEVEL ?? 'silent' },
+    });
+    const chunks = [];
+    child.stdout.on('data', (c) => chunks.push(c));
+    child.stderr.on('data', (c) => chunks.push(c));
+    child.on('close', (status) => resolve({ file, status, out: Buffer.concat(chunks).toString('utf8'), secs: (Date.now() - t0) / 1000 }));
   });
-  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+}
+
+function record({ file, status, out, secs }) {
+  const rel = path.relative(root, file);
   const total = Number(/Total:\s+(\d+)/.exec(out)?.[1] ?? 0);
   const ok = Number(/Passed:\s+(\d+)/.exec(out)?.[1] ?? 0);
   let fileFailed = total - ok;
-  if (r.status !== 0 && fileFailed === 0) fileFailed = 1; // crashed before or after its tests
+  if (status !== 0 && fileFailed === 0) fileFailed = 1; // crashed before or after its tests
   passed += ok;
   failed += fileFailed;
-  const secs = ((Date.now() - t0) / 1000).toFixed(1);
-  console.log(`${fileFailed ? 'FAIL' : 'ok  '} ${rel} (${ok}/${Math.max(total, ok + fileFailed)}, ${secs}s)`);
+  console.log(`${fileFailed ? 'FAIL' : 'ok  '} ${rel} (${ok}/${Math.max(total, ok + fileFailed)}, ${secs.toFixed(1)}s)`);
   if (fileFailed) console.log(out.split('\n').map((l) => `    ${l}`).join('\n'));
 }
+
+const queue = [...files];
+await Promise.all(
+  Array.from({ length: jobs }, async () => {
+    for (let file = queue.shift(); file !== undefined; file = queue.shift()) record(await runFile(file));
+  }),
+);
 console.log(`\n${files.length} test files in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
 const report = spawnSync(bin('c8'), ['report', '--reporter=text-summary', ...(only ? [] : ['--check-coverage', '--lines', '70'])], { cwd: root, encoding: 'utf8' });
