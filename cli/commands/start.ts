@@ -56,7 +56,7 @@ function register(command: Command, description: string, cycles: string): void {
     .option('--cycles <n>', 'cycles to run before serving: the first deep, the rest macro (see --schedule)', cycles)
     .option('--schedule <types>', 'explicit cycle types, comma-separated (micro, macro, deep); overrides --cycles')
     .option('--world <name>', 'maas (emulator through the real MaaS) or synthetic (the seeded simulation of docs/CONTROL.md)', 'maas')
-    .option('--per-arm <n>', 'traffic per experiment arm: emulator dialogues (maas) or runs (synthetic)', '12')
+    .option('--per-arm <n>', 'traffic per experiment arm: emulator dialogues (maas; ~7 runs each) or runs (synthetic)', '20')
     .option('--micro-dialogues <n>', 'traffic of a micro cycle, in the same unit', '40')
     .option('--max-variants <n>', 'most variants per exploration (1..16)', '8')
     .option('--seed <s>', 'seed of the emulator and the Teacher', '1')

@@ -79,9 +79,10 @@ export interface ExplorationOutcome {
 }
 
 export function readExploration(arms: readonly ArmPlan[], outcomes: ReadonlyMap<string, ArmOutcome>, baseline: ArmOutcome, steps: Steps, minGain: number): ExplorationOutcome {
+  const bar = qToBeat(baseline, minGain);
   const improving = arms
     .map((arm) => ({ arm, out: outcomes.get(arm.name) }))
-    .filter((t) => t.out?.feasible && t.out.q !== null && baseline.q !== null && t.out.q - baseline.q > minGain)
+    .filter((t) => t.out?.feasible && t.out.q !== null && t.out.q > bar)
     .sort((x, y) => y.out!.q! - x.out!.q! || x.arm.name.localeCompare(y.arm.name));
   const moves: ArmPlan[] = [];
   const taken = new Set<Factor>();
@@ -99,6 +100,16 @@ export function readExploration(arms: readonly ArmPlan[], outcomes: ReadonlyMap<
     else if (!improved.has(f)) next[f] = Math.max(1, Math.floor((steps[f] ?? INITIAL_STEP) / 2));
   }
   return { moves, steps: next, stuck: explored.filter((f) => !improved.has(f)) };
+}
+
+/**
+ * The Q a feasible arm must pass to count as better than `baseline`: its Q
+ * plus `gain`, or nothing at all when the baseline breaks a constraint (or
+ * has no Q): restoring feasibility comes first, so every feasible arm is
+ * better than an infeasible active version.
+ */
+export function qToBeat(baseline: ArmOutcome, gain: number): number {
+  return baseline.feasible && baseline.q !== null ? baseline.q + gain : Number.NEGATIVE_INFINITY;
 }
 
 /** The moves combined into one change set (their factors are distinct). */

@@ -31,7 +31,7 @@ import type { StoredExperiment } from '../tuner/store.ts';
 import { Tuner } from '../tuner/tuner.ts';
 import type { Approval, ArmOutcome, CycleRecord, CycleType, DegradationAlert, Goal, Initiator, LiveMetrics, ParameterVersion, SensitivityRanking } from '../types.ts';
 import type { TrafficResult, World } from '../world/world.ts';
-import { combine, explorationArms, readExploration, type ArmPlan, type Steps } from './explorer.ts';
+import { combine, explorationArms, qToBeat, readExploration, type ArmPlan, type Steps } from './explorer.ts';
 import { DEFAULT_GOAL, GoalStore, parseGoal } from './goals.ts';
 import { ManagerStore } from './manager-store.ts';
 import { evaluateObserved } from './objective.ts';
@@ -290,8 +290,9 @@ export class Manager implements ControlPlane {
     const read = readExploration(arms, ex.outcomes, baseline, this.steps, this.o.minGain);
     this.steps = read.steps;
     this.stuck = read.stuck;
+    if (!baseline.feasible) record.decisions.push(`${active.version} breaks the goal's constraints (${baseline.violations.join('; ')}): any feasible arm counts as better`);
     if (read.moves.length === 0) {
-      record.decisions.push(`no move beat ${active.version} (Q ${fmtQ(baseline.q)}) by more than ${this.o.minGain}; steps now ${JSON.stringify(this.steps)}`);
+      record.decisions.push(`no move beat ${active.version} (Q ${fmtQ(baseline.q)}) by more than ${this.o.minGain}${baseline.feasible ? '' : ' or was feasible'}; steps now ${JSON.stringify(this.steps)}`);
       return;
     }
     // the winning moves (combined when several factors won) must hold their gain, and stay feasible, on fresh traffic
@@ -305,7 +306,7 @@ export class Manager implements ControlPlane {
     const control = confirm.outcomes.get('control')!;
     const pick = confirmArms
       .map((a) => ({ a, o: confirm.outcomes.get(a.name)! }))
-      .filter((c) => c.o.feasible && c.o.q !== null && control.q !== null && c.o.q - control.q > this.requiredGain(c.o, control))
+      .filter((c) => c.o.feasible && c.o.q !== null && c.o.q > qToBeat(control, this.requiredGain(c.o, control)))
       .sort((x, y) => y.o.q! - x.o.q!)[0];
     record.decisions.push(`confirmation ${confirm.spec.id} (a gain must pass max(${this.o.minGain}, ${this.o.gainSe} standard errors)): control Q ${fmtQ(control.q)}, ${confirmArms.map((a) => `${a.name === 'best-single' ? `best single (${best.arm.name})` : a.name} ${fmtQ(confirm.outcomes.get(a.name)!.q)}`).join(', ')}`);
     if (!pick) {
