@@ -1,5 +1,6 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv } from 'ajv';
 import { MaasflowError } from '../engine/errors.ts';
+import { describeAjvErrors } from '../engine/schema-errors.ts';
 
 /**
  * Request checks for the control API: bodies against JSON schemas (ajv, not
@@ -9,19 +10,6 @@ import { MaasflowError } from '../engine/errors.ts';
  * reaches the control plane.
  */
 const ajv = new Ajv({ allErrors: true, strict: true });
-
-/** `/reason: must be string`, `/: missing required field "reason"`, `/: unknown field "owner"`. */
-export function describeAjvErrors(errors: readonly ErrorObject[]): string {
-  return errors
-    .map((e) => {
-      const at = e.instancePath || '/';
-      if (e.keyword === 'required') return `${at}: missing required field "${String(e.params.missingProperty)}"`;
-      if (e.keyword === 'additionalProperties') return `${at}: unknown field "${String(e.params.additionalProperty)}"`;
-      if (e.keyword === 'enum') return `${at}: must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-      return `${at}: ${e.message ?? e.keyword}`;
-    })
-    .join('; ');
-}
 
 export interface BodyCheckOptions<T> {
   /** The value an absent body stands for (routes whose body is optional); without it an absent body is refused. */

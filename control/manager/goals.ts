@@ -7,6 +7,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { Ajv } from 'ajv';
 import { MaasflowError } from '../../engine/errors.ts';
+import { describeAjvErrors } from '../../engine/schema-errors.ts';
 import { IMPACT_FACTORS } from '../../operators/maas/params.ts';
 import { METRICS, METRIC_NAMES, type MetricName } from '../teacher/catalogue.ts';
 import type { Goal, Initiator } from '../types.ts';
@@ -65,14 +66,7 @@ export const DEFAULT_GOAL: Omit<Goal, 'updated_at'> = {
 /** Validates a goal (parsed JSON); REQUEST_INVALID naming every problem with its path. */
 export function parseGoal(json: unknown, where: string, now: number): Goal {
   if (!validate(json)) {
-    const problems = (validate.errors ?? []).map((e) => {
-      const at = e.instancePath || '/';
-      if (e.keyword === 'additionalProperties') return `${at}: unknown field "${String(e.params.additionalProperty)}"`;
-      if (e.keyword === 'required') return `${at}: missing required field "${String(e.params.missingProperty)}"`;
-      if (e.keyword === 'enum') return `${at}: must be one of ${(e.params.allowedValues as string[]).join(', ')}`;
-      return `${at}: ${e.message ?? e.keyword}`;
-    });
-    throw new MaasflowError('REQUEST_INVALID', `${where}: invalid goal: ${[...new Set(problems)].join('; ')}`);
+    throw new MaasflowError('REQUEST_INVALID', `${where}: invalid goal: ${describeAjvErrors(validate.errors ?? [])}`);
   }
   const raw = json as Omit<Goal, 'updated_at' | 'description' | 'approval_required' | 'primary'> & { description?: string; approval_required?: Goal['approval_required']; primary: { metric: MetricName; target: number; weight?: number }[] };
   const problems: string[] = [];

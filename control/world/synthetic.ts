@@ -45,6 +45,7 @@ export class SyntheticWorld implements World {
   private readonly runsPerUser: number;
   private readonly spacing: number;
   private readonly watch: RowWatch | undefined;
+  private readonly filler = new ChunkFiller(declaredColumns({ columns: SENSOR_COLUMNS, key: ['run_id'] }, 'synthetic world'), 'synthetic world: table sensor_runs');
   /** Latents per distinct parameter set (JSON), computed once. */
   private readonly latentsCache = new Map<string, Latents>();
 
@@ -146,8 +147,7 @@ export class SyntheticWorld implements World {
 
   private async append(rows: SensorRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const filler = new ChunkFiller(declaredColumns({ columns: SENSOR_COLUMNS, key: ['run_id'] }, 'synthetic world'), 'synthetic world: table sensor_runs');
-    const chunks = filler.fill(makeBatch(rows, new Float64Array(rows.map((r) => r.ended_at)), null, Number.POSITIVE_INFINITY));
+    const chunks = this.filler.fill(makeBatch(rows, new Float64Array(rows.map((r) => r.ended_at)), null, Number.POSITIVE_INFINITY));
     const appender: DuckDBAppender = await this.conn.createAppender('sensor_runs');
     try {
       for (const chunk of chunks) appender.appendDataChunk(chunk);

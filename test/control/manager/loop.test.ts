@@ -64,7 +64,6 @@ test('a bad version forced active is rolled back within one cycle, with the reas
   assert.match(last.reason, /^rule [a-z-]+: /, last.reason);
   console.log(`    rolled back: ${last.reason}`);
   assert.is((await manager.tuner.version(bad.version)).status, 'rolled_back');
-  assert.ok(GOAL.constraints.length > 0);
 });
 
 test.run();
