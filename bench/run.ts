@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<BenchRow[]> }>> = {
   maas: () => import('./maas.ts'),
   teacher: () => import('./teacher.ts'),
   inference: () => import('./inference.ts'),
+  qmpt: () => import('./qmpt.ts'),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
