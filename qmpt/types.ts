@@ -88,6 +88,12 @@ export interface GmmConfig {
   components: { min: number; max: number };
   covariance: 'full' | 'diag';
   reg_covar: number;
+  /**
+   * BIC compares only mixtures whose every component holds at least
+   * max(d + 1, share × n) rows (docs/QMPT.md §3.1); 0 turns the rule off
+   * (scikit-learn's plain BIC).
+   */
+  min_component_share: number;
   tol: number;
   max_iter: number;
   n_init: number;

@@ -39,7 +39,7 @@ export const DEFAULT_CONFIG: QmptConfig = deepFreeze({
   metrics: {
     anomaly: {
       density_model: 'gmm',
-      gmm: { components: { min: 1, max: 8 }, covariance: 'full', reg_covar: 1e-6, tol: 1e-3, max_iter: 100, n_init: 1 },
+      gmm: { components: { min: 1, max: 8 }, covariance: 'full', reg_covar: 1e-6, min_component_share: 0.1, tol: 1e-3, max_iter: 100, n_init: 1 },
       kde: { bandwidth: 'scott', max_points: 2000 },
       distance_mode: 'mahalanobis',
       knn_k: 10,

@@ -38,6 +38,7 @@ export const ANOMALY_SCHEMA = section({
     components: section({ min: count(1, 32), max: count(1, 32) }),
     covariance: { enum: ['full', 'diag'] },
     reg_covar: nonNegative,
+    min_component_share: { type: 'number', minimum: 0, maximum: 0.5 },
     tol: positive,
     max_iter: count(1),
     n_init: count(1),

@@ -42,6 +42,8 @@ export function checkGmmConfig(fn: string, config: GmmConfig, rows: number): voi
   if (typeof config.reg_covar !== 'number' || !Number.isFinite(config.reg_covar) || config.reg_covar < 0) {
     throw badArgument(fn, 'gmm.reg_covar', `= ${String(config.reg_covar)} must be a finite number >= 0`);
   }
+  const share = config.min_component_share;
+  if (typeof share !== 'number' || !(share >= 0 && share <= 0.5)) throw badArgument(fn, 'gmm.min_component_share', `= ${String(share)} must be a number in [0, 0.5]`);
   checkPositive(fn, 'gmm.tol', config.tol);
   checkInteger(fn, 'gmm.max_iter', config.max_iter, 1);
   checkInteger(fn, 'gmm.n_init', config.n_init, 1);

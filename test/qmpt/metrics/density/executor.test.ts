@@ -27,7 +27,7 @@ test.after(async () => {
   await Promise.all([...pools.values()].map((p) => p.close()));
 });
 
-const config = (over: Partial<GmmConfig> = {}): GmmConfig => ({ components: { min: 2, max: 3 }, covariance: 'full', reg_covar: 1e-6, tol: 1e-6, max_iter: 100, n_init: 2, ...over });
+const config = (over: Partial<GmmConfig> = {}): GmmConfig => ({ components: { min: 2, max: 3 }, covariance: 'full', reg_covar: 1e-6, min_component_share: 0, tol: 1e-6, max_iter: 100, n_init: 2, ...over });
 
 test('the pool gives the inline fit exactly, with 1 and 2 threads, full and diag', async () => {
   assert.ok(X.rows > 2 * CHUNK_ROWS && X.rows % CHUNK_ROWS !== 0);

@@ -24,7 +24,7 @@ let worstOtherK = 0;
 
 for (const ds of fixture.datasets) {
   test(`${ds.name}: same K by BIC as scikit-learn, log-likelihood within 1e-3`, async () => {
-    const config: GmmConfig = { components: { min: s.k_min, max: s.k_max }, covariance: ds.covariance, reg_covar: s.reg_covar, tol: s.tol, max_iter: s.max_iter, n_init: s.n_init };
+    const config: GmmConfig = { components: { min: s.k_min, max: s.k_max }, covariance: ds.covariance, reg_covar: s.reg_covar, min_component_share: 0, tol: s.tol, max_iter: s.max_iter, n_init: s.n_init };
     const { diagnostics } = await fitGmm({ rows: ds.rows, cols: ds.cols, data: Float64Array.from(ds.data) }, config, { seed: 0 });
     assert.is(diagnostics.k, ds.k, 'K chosen by BIC');
     assert.equal(diagnostics.candidates.map((c) => c.k), ds.perK.map((r) => r.k));

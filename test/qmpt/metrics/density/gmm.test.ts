@@ -7,7 +7,7 @@ import { matchesRegression } from '../../../support/regression.ts';
 import { blobs, threeBlobs } from './blobs.ts';
 import { expectRejection } from '../../../support/errors.ts';
 
-const gmm = (over: Partial<GmmConfig> = {}): GmmConfig => ({ components: { min: 1, max: 4 }, covariance: 'full', reg_covar: 1e-6, tol: 1e-6, max_iter: 200, n_init: 1, ...over });
+const gmm = (over: Partial<GmmConfig> = {}): GmmConfig => ({ components: { min: 1, max: 4 }, covariance: 'full', reg_covar: 1e-6, min_component_share: 0, tol: 1e-6, max_iter: 200, n_init: 1, ...over });
 const anomaly = (over: Partial<AnomalyConfig> = {}): AnomalyConfig => ({
   density_model: 'gmm',
   gmm: gmm(),
@@ -66,6 +66,26 @@ test('BIC picks K = 3 on three separated blobs; the diagnostics add up', async (
   // the mean of logDensity over X is the reported ℓ (summed in another order)
   const ld = model.logDensity(X);
   assert.ok(Math.abs(ld.reduce((a, b) => a + b, 0) / X.rows - diagnostics.meanLogLikelihood) < 1e-12);
+});
+
+test('min_component_share: a small tight mode gets no component of its own; 0 is plain BIC (scikit-learn)', async () => {
+  // two ordinary modes of 200 rows and a tight one of 12 rows (5 % of the set)
+  const Y = blobs(9, [
+    { n: 200, mean: [0, 0], scale: [1, 1] },
+    { n: 200, mean: [7, 0], scale: [1, 1] },
+    { n: 12, mean: [3.5, 9], scale: [0.05, 0.05] },
+  ]);
+  const plain = (await fitGmm(Y, gmm({ components: { min: 1, max: 4 } }), { seed: 3 })).diagnostics;
+  assert.is(plain.k, 3, 'plain BIC models the small mode');
+  const ruled = (await fitGmm(Y, gmm({ components: { min: 1, max: 4 }, min_component_share: 0.1 }), { seed: 3 })).diagnostics;
+  assert.is(ruled.k, 2, 'with the rule it stays out of the mixture');
+  const three = ruled.candidates.find((c) => c.k === 3)!;
+  assert.ok(!three.admissible && three.smallestComponent < 0.1 * Y.rows, `K = 3 holds a component of ${three.smallestComponent} rows`);
+  assert.ok(three.bic < ruled.bic, 'K = 3 had the lower BIC: the rule, not BIC, excluded it');
+  // the same candidates either way: the rule only changes which one is chosen
+  assert.equal(ruled.candidates.map((c) => c.bic), plain.candidates.map((c) => c.bic));
+  // nothing admissible (share 0.5 of 3 modes): the smallest K tried is kept
+  assert.is((await fitGmm(Y, gmm({ components: { min: 2, max: 4 }, min_component_share: 0.5 }), { seed: 3 })).diagnostics.k, 2);
 });
 
 test('logDensity equals the definition from gaussians(), for any number of rows (blocks of four and the tail)', async () => {
