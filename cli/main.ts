@@ -7,6 +7,7 @@ import { registerLogCommands } from './commands/log.ts';
 import { registerTeacherCommands } from './commands/teacher.ts';
 import { registerModelsCommands } from './commands/models.ts';
 import { registerGymCommands } from './commands/gym.ts';
+import { registerQmptCommands } from './commands/qmpt.ts';
 import { provenance } from './metrics-contract.ts';
 
 const program = new Command();
@@ -19,4 +20,5 @@ registerLogCommands(program);
 registerTeacherCommands(program);
 registerModelsCommands(program);
 registerGymCommands(program);
+registerQmptCommands(program);
 await program.parseAsync(process.argv);
