@@ -19,8 +19,9 @@
 // numpy/OpenBLAS and sklearn's KMeans may use every core: their CPU seconds
 // are printed beside the wall time.
 //
-// (A streaming-throughput row for the QMPT stream operator belongs here too:
-// add it as another function returning BenchRow[] and append it in run().)
+// Streaming rows (qmpt.stream.score, .pool2, .refit5000: the qmpt-score
+// operator against a raw loop of the same work) were added after the rows
+// above, which are unchanged: see bench/qmpt-stream.ts for their definition.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -30,19 +31,20 @@ import { createQmptPool } from '../operators/qmpt/pool.ts';
 import { fitGmm, type ChunkExecutor, type GmmFit } from '../qmpt/metrics/density/index.ts';
 import { Rng } from '../qmpt/random.ts';
 import type { GmmConfig, Matrix } from '../qmpt/types.ts';
+import { streamScoring } from './qmpt-stream.ts';
 import type { BenchRow } from './result.ts';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 const ROWS = Number(process.env.BENCH_QMPT_ROWS ?? 100_000);
 const COLS = 16;
 const COMPONENTS = 4;
-const GMM: GmmConfig = { components: { min: COMPONENTS, max: COMPONENTS }, covariance: 'full', reg_covar: 1e-6, tol: 1e-3, max_iter: 100, n_init: 1 };
+const GMM: GmmConfig = { components: { min: COMPONENTS, max: COMPONENTS }, covariance: 'full', reg_covar: 1e-6, min_component_share: 0, tol: 1e-3, max_iter: 100, n_init: 1 };
 const BASELINE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'baselines', 'qmpt_gmm.py');
 const PYTHON = '/usr/bin/python3';
 
 export async function run(): Promise<BenchRow[]> {
   console.log(`${os.availableParallelism()} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; ${REPEATS} repeats`);
-  return gmmFitScore();
+  return [...(await gmmFitScore()), ...(await streamScoring())];
 }
 
 async function gmmFitScore(): Promise<BenchRow[]> {

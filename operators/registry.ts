@@ -13,6 +13,7 @@ import { sensorOperator } from './sensor/sensor.ts';
 import { degradationOperator } from './control/degradation.ts';
 import { MAAS_OPERATORS } from './maas/pipeline.ts';
 import { inferenceOperator } from './inference/inference-operator.ts';
+import { qmptScoreOperator } from './qmpt/score.ts';
 
 /** Every operator type a topology file may name. Later stages (MaaS, stats, QMPT) register here. */
 const operators = new Map<string, OperatorDefinition>();
@@ -30,6 +31,6 @@ export function operatorTypes(): string[] {
   return [...operators.keys()].sort();
 }
 
-for (const def of [mapOperator, filterOperator, flatMapOperator, keyByOperator, branchOperator, mergeOperator, aggregateOperator, windowOperator, sessionWindowOperator, joinOperator, sensorOperator, degradationOperator, inferenceOperator, ...MAAS_OPERATORS]) {
+for (const def of [mapOperator, filterOperator, flatMapOperator, keyByOperator, branchOperator, mergeOperator, aggregateOperator, windowOperator, sessionWindowOperator, joinOperator, sensorOperator, degradationOperator, inferenceOperator, qmptScoreOperator, ...MAAS_OPERATORS]) {
   registerOperator(def);
 }

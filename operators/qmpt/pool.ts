@@ -1,20 +1,38 @@
 /**
- * A piscina pool for the QMPT toolkit. Its `executor` runs the chunk tasks of
- * a density fit (qmpt/metrics/density/executor.ts) in worker threads: `open`
- * copies X once into a SharedArrayBuffer (or uses it as it is when it already
- * lives in one) that every task reads, each `map` spreads the chunks over the
- * workers in contiguous ranges, and the results come back in chunk order.
- * The workers run the same kernels on the same numbers, so a fit is
- * bit-identical (===) to the main thread's for any number of threads.
+ * A piscina pool for the QMPT toolkit, with two kinds of task:
+ * - its `executor` runs the chunk tasks of a density fit
+ *   (qmpt/metrics/density/executor.ts) in worker threads: `open` copies X once
+ *   into a SharedArrayBuffer (or uses it as it is when it already lives in
+ *   one) that every task reads, each `map` spreads the chunks over the
+ *   workers in contiguous ranges, and the results come back in chunk order;
+ * - `scoreRows` scores the rows of X with a fitted anomaly estimator
+ *   (AnomalyEstimator.batchScore on contiguous row ranges). Each worker keeps
+ *   the estimator by the model's key: a task first goes without the state
+ *   and is sent again with it only when its worker answers that it lacks the
+ *   model (once per worker and model).
+ * The workers run the same code on the same numbers, so a fit and the scores
+ * are bit-identical (===) to the main thread's for any number of threads.
  */
 import os from 'node:os';
 import { Piscina } from 'piscina';
 import { MaasflowError } from '../../engine/errors.ts';
 import { chunkCount, type ChunkExecutor, type ChunkInput, type ChunkSession } from '../../qmpt/metrics/density/executor.ts';
 import type { ChunkParams, ChunkTaskName } from '../../qmpt/metrics/density/tasks.ts';
+import type { AnomalyState } from '../../qmpt/metrics/anomaly.ts';
 import type { Matrix } from '../../qmpt/types.ts';
 import { badArgument } from '../stats/check.ts';
-import type { ChunkJob, Envelope } from './worker.ts';
+import type { ChunkJob, Envelope, RowScores, ScoreJob, ScoreReply } from './worker.ts';
+
+export type { RowScores };
+
+/** A fitted anomaly model as the pool's workers know it: `key` must name one state for the pool's lifetime. */
+export interface PooledModel {
+  key: string;
+  state: AnomalyState;
+}
+
+/** Fewer rows than this per task cost more in the round trip (~50-100 µs) than the scoring saves. */
+const MIN_SCORE_ROWS = 256;
 
 export interface QmptPoolOptions {
   /** Worker threads; default os.availableParallelism(). */
@@ -25,6 +43,8 @@ export interface QmptPool {
   readonly threads: number;
   /** Runs density-fit chunks in the workers; pass it as `executor` to fitDensity / fitGmm. */
   readonly executor: ChunkExecutor;
+  /** Â and its components of every row of X (X.cols = the model's dim), === AnomalyEstimator.batchScore on the main thread. */
+  scoreRows(model: PooledModel, X: Matrix): Promise<RowScores>;
   close(): Promise<void>;
 }
 
@@ -74,9 +94,39 @@ export function createQmptPool(options: QmptPoolOptions = {}): QmptPool {
     },
   };
 
+  /** Rows [from, to) of X by one worker: without the state first, with it if that worker lacks the model. */
+  async function scoreRange(model: PooledModel, data: Float64Array, X: Matrix, from: number, to: number): Promise<RowScores> {
+    const job: ScoreJob = { key: model.key, data, rows: X.rows, cols: X.cols, from, to };
+    const first = await call<ScoreReply>('scoreChunk', job);
+    if (!first.missing) return first.scores;
+    const second = await call<ScoreReply>('scoreChunk', { ...job, state: model.state });
+    if (second.missing) throw new MaasflowError('RUNTIME', `qmpt pool: a worker lacks model ${model.key} though its state was sent`);
+    return second.scores;
+  }
+
+  async function scoreRows(model: PooledModel, X: Matrix): Promise<RowScores> {
+    const data = shared(X.data.subarray(0, X.rows * X.cols));
+    const groups = Math.max(1, Math.min(threads, Math.floor(X.rows / MIN_SCORE_ROWS)));
+    const parts: Promise<RowScores>[] = [];
+    for (let g = 0; g < groups; g++) parts.push(scoreRange(model, data, X, Math.floor((X.rows * g) / groups), Math.floor((X.rows * (g + 1)) / groups)));
+    const done = await Promise.all(parts);
+    if (done.length === 1) return done[0]!;
+    const column = (name: keyof RowScores): Float64Array => {
+      const out = new Float64Array(X.rows);
+      let at = 0;
+      for (const part of done) {
+        out.set(part[name], at);
+        at += part[name].length;
+      }
+      return out;
+    };
+    return { anomaly: column('anomaly'), rarity: column('rarity'), distance: column('distance'), isolation: column('isolation') };
+  }
+
   return {
     threads,
     executor,
+    scoreRows,
     async close() {
       if (closed) return;
       closed = true;

@@ -6,4 +6,4 @@ import { register } from 'tsx/esm/api';
 register();
 const worker = await import('./worker.ts');
 
-export const { chunks } = worker;
+export const { chunks, scoreChunk } = worker;
