@@ -15,8 +15,8 @@
 // Baseline: a raw loop doing the same work on the same batches without the
 // engine: validateObservation, FeatureSpec.transform, per observation the
 // reflexivity update and the running mean row, AnomalyEstimator.batchScore of
-// the rows and the means, the output records; with the spec and estimator of
-// the same warmup fit. ratio = operator / raw loop (no refit in the loop).
+// the rows and (with the pattern reference) of the means, the output records;
+// with the spec and estimators of the same warmup fit. ratio = operator / raw loop (no refit in the loop).
 // Median of BENCH_REPEATS repeats, in ABBA order.
 import { TopologyTestDriver } from '../engine/test-driver.ts';
 import { loadConfig } from '../qmpt/config/loader.ts';
@@ -25,6 +25,8 @@ import { generateObservations } from '../qmpt/data/synthetic.ts';
 import { featureSpecFromConfig } from '../qmpt/features/registry.ts';
 import { matrix } from '../qmpt/matrix.ts';
 import { AnomalyEstimator } from '../qmpt/metrics/anomaly.ts';
+import { patternFeatures } from '../qmpt/features/pattern-features.ts';
+import { fitPatternReference, patternMeans } from '../operators/qmpt/score-state.ts';
 import { ReflexivityEstimator, type ReflexivityState } from '../qmpt/metrics/reflexivity.ts';
 import type { Observation } from '../qmpt/types.ts';
 import type { BenchRow } from './result.ts';
@@ -115,7 +117,11 @@ async function operator(params: Record<string, unknown>, warmup: readonly Observ
 async function rawLoop(warmup: readonly Observation[], timed: readonly Observation[]): Promise<Rate> {
   const config = loadConfig('metrics_default');
   const spec = featureSpecFromConfig(config.features);
-  const estimator = await AnomalyEstimator.fit(await spec.fitTransform(warmup.slice(0, WARMUP)), config.metrics.anomaly);
+  const first = warmup.slice(0, WARMUP);
+  const Xw = await spec.fitTransform(first);
+  const estimator = await AnomalyEstimator.fit(Xw, config.metrics.anomaly);
+  const warmupMeans = [...patternFeatures(first, Xw)].map(([id, mean]) => [id, { sum: mean, count: 1 }] as [string, { sum: Float64Array; count: number }]);
+  const patternEstimator = await fitPatternReference(patternMeans(warmupMeans, Xw.cols), config.metrics.anomaly, {});
   const reflexivity = new ReflexivityEstimator(config.metrics.reflexivity);
   const patterns = new Map<string, { state: ReflexivityState; sum: Float64Array; count: number }>();
   const out: unknown[] = [];
@@ -152,10 +158,11 @@ async function rawLoop(warmup: readonly Observation[], timed: readonly Observati
       }
       return reflexivity.detail(p.state);
     });
-    const s = estimator.batchScore(Z);
+    const s = estimator.batchScore(matrix(n, d, Z.data.subarray(0, n * d)));
+    const ps = patternEstimator?.batchScore(matrix(n, d, Z.data.subarray(n * d))) ?? null;
     batch.forEach((o, i) => {
       const r = details[i]!;
-      out.push({ obs_id: o.obs_id, pattern_id: o.pattern_id, anomaly: s.anomaly[i], rarity: s.rarity[i], distance: s.distance[i], isolation: s.isolation[i], pattern_anomaly: s.anomaly[n + i], reflexivity: r.value, r_text: r.r_text, r_dyn: r.r_dyn, degraded: r.degraded });
+      out.push({ obs_id: o.obs_id, pattern_id: o.pattern_id, anomaly: s.anomaly[i], rarity: s.rarity[i], distance: s.distance[i], isolation: s.isolation[i], pattern_anomaly: ps ? ps.anomaly[i] : null, reflexivity: r.value, r_text: r.r_text, r_dyn: r.r_dyn, degraded: r.degraded });
     });
   }
 }

@@ -7,6 +7,9 @@
 //                             every chunk on the main thread        target <= 2
 //   qmpt.gmm.fit_score.pool2  the same with the fit's chunks on the 2-worker
 //                             QMPT pool (operators/qmpt/pool.ts)     target <= 2
+//   qmpt.gmm.fit_score.overlap.{main,pool2}
+//                             the same on overlapping components (means ~ N(0, 0.5²)
+//                             instead of N(0, 3²)): EM needs many iterations
 //
 // Baseline: scikit-learn's GaussianMixture(n_components=4, covariance_type=
 // 'full', random_state=0).fit(X) + score_samples(X) with the same settings,
@@ -44,11 +47,13 @@ const PYTHON = '/usr/bin/python3';
 
 export async function run(): Promise<BenchRow[]> {
   console.log(`${os.availableParallelism()} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; ${REPEATS} repeats`);
-  return [...(await gmmFitScore()), ...(await streamScoring())];
+  return [...(await gmmFitScore('qmpt.gmm.fit_score', 3)), ...(await gmmFitScore('qmpt.gmm.fit_score.overlap', 0.5)), ...(await streamScoring())];
 }
 
-async function gmmFitScore(): Promise<BenchRow[]> {
-  const X = mixtureData(ROWS, COLS, COMPONENTS, 2026);
+/** `meanSpread`: the standard deviation of the component means (3: separated, EM converges at once; 0.5: overlapping, EM works). */
+async function gmmFitScore(name: string, meanSpread: number): Promise<BenchRow[]> {
+  const X = mixtureData(ROWS, COLS, COMPONENTS, 2026, meanSpread);
+  console.log(`${name}: component means ~ N(0, ${meanSpread}²)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qmpt-bench-'));
   const file = path.join(dir, 'x.f64');
   fs.writeFileSync(file, new Uint8Array(X.data.buffer, X.data.byteOffset, X.data.byteLength));
@@ -76,13 +81,13 @@ async function gmmFitScore(): Promise<BenchRow[]> {
     const baseline = 'error' in before ? before : 'error' in after ? after : { ...before, wall: [...before.wall, ...after.wall], cpu: [...before.cpu, ...after.cpu] };
     if ('error' in baseline) {
       console.log(`scikit-learn baseline missing: ${baseline.error}`);
-      return [row('qmpt.gmm.fit_score.main', median(main), Number.NaN, baseline.error), row('qmpt.gmm.fit_score.pool2', median(pooled), Number.NaN, baseline.error)];
+      return [row(`${name}.main`, median(main), Number.NaN, baseline.error), row(`${name}.pool2`, median(pooled), Number.NaN, baseline.error)];
     }
     console.log(
       `scikit-learn ${baseline.sklearn}: ${baseline.iterations} EM iterations (converged ${baseline.converged}), mean log-likelihood ${baseline.meanLogLikelihood.toFixed(6)}; ${spread(baseline.wall)} wall, ${median(baseline.cpu).toFixed(3)} CPU s (median)`,
     );
     const sk = median(baseline.wall);
-    return [row('qmpt.gmm.fit_score.main', median(main), sk), row('qmpt.gmm.fit_score.pool2', median(pooled), sk)];
+    return [row(`${name}.main`, median(main), sk), row(`${name}.pool2`, median(pooled), sk)];
   } finally {
     await pool.close();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -97,10 +102,10 @@ async function fitScore(X: Matrix, executor: ChunkExecutor | undefined): Promise
   return { fit, meanLogDensity: s / ld.length };
 }
 
-/** n rows of a seeded mixture of k Gaussians in d dimensions: means ~ N(0, 3²), covariances A Aᵀ with A lower-triangular. */
-function mixtureData(n: number, d: number, k: number, seed: number): Matrix {
+/** n rows of a seeded mixture of k Gaussians in d dimensions: means ~ N(0, meanSpread²), covariances A Aᵀ with A lower-triangular. */
+function mixtureData(n: number, d: number, k: number, seed: number, meanSpread: number): Matrix {
   const rng = new Rng(seed);
-  const means = Float64Array.from({ length: k * d }, () => 3 * rng.normal());
+  const means = Float64Array.from({ length: k * d }, () => meanSpread * rng.normal());
   const factors = Float64Array.from({ length: k * d * d }, (_, at) => {
     const i = Math.floor(at / d) % d;
     const j = at % d;

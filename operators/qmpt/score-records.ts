@@ -22,8 +22,13 @@ export interface QmptScore {
   rarity: number;
   distance: number;
   isolation: number;
-  /** Â of x_Ψ, the mean feature row of the pattern's observations so far, this one included. */
-  pattern_anomaly: number;
+  /**
+   * Â of x_Ψ, the mean feature row of the pattern's observations so far (this
+   * one included), under the pattern reference fitted on the patterns' mean
+   * rows at the last fit (docs/QMPT.md §3.3, §9); null while that fit had
+   * fewer patterns than the features have columns + 2.
+   */
+  pattern_anomaly: number | null;
   /** R̂_norm of the pattern so far and its parts (docs/QMPT.md §4); null where undefined. */
   reflexivity: number | null;
   r_text: number | null;

@@ -16,13 +16,13 @@ import type { OperatorContext, Output } from '../../engine/operator.ts';
 import type { FeatureSpec } from '../../qmpt/features/base.ts';
 import { featureSpecFromConfig, featureSpecFromState } from '../../qmpt/features/registry.ts';
 import { matrix } from '../../qmpt/matrix.ts';
-import { AnomalyEstimator } from '../../qmpt/metrics/anomaly.ts';
+import { AnomalyEstimator, type AnomalyState } from '../../qmpt/metrics/anomaly.ts';
 import { ReflexivityEstimator, type ReflexivityDetail } from '../../qmpt/metrics/reflexivity.ts';
 import { Rng } from '../../qmpt/random.ts';
 import type { Matrix, Observation, QmptConfig } from '../../qmpt/types.ts';
 import type { QmptPool, RowScores } from './pool.ts';
 import { checkObservation, isRecordError, type QmptInvalid, type QmptScore } from './score-records.ts';
-import { modelState, newReservoir, offerRow, orderProblem, reservoirMatrix, scoreStores, type PatternState, type ScoreStores, type TimedObservation } from './score-state.ts';
+import { modelState, newReservoir, fitPatternReference, offerRow, orderProblem, patternMeans, reservoirMatrix, scoreStores, type PatternState, type ScoreStores, type TimedObservation } from './score-state.ts';
 
 export interface ScoreSettings {
   warmup: number;
@@ -35,7 +35,9 @@ export interface ScoreSettings {
 interface LiveModel {
   spec: FeatureSpec;
   estimator: AnomalyEstimator;
-  /** Names the estimator in the pool's workers: one key per fit of this operator instance. */
+  /** Scores the patterns' mean rows; null while too few patterns were seen at the last fit. */
+  patterns: AnomalyEstimator | null;
+  /** Names the estimators in the pool's workers (`key`, `key/patterns`): one per fit of this operator instance. */
   key: string;
 }
 
@@ -76,7 +78,8 @@ export class ScoreRunner {
   /** Rebuilds the fitted spec and estimator from the stores (after create and after a restore). */
   restore(): void {
     const m = modelState(this.stores);
-    this.live = m.spec && m.anomaly ? this.open(featureSpecFromState(m.spec), AnomalyEstimator.fromState(m.anomaly)) : null;
+    const patterns = m.pattern_anomaly ? AnomalyEstimator.fromState(m.pattern_anomaly) : null;
+    this.live = m.spec && m.anomaly ? this.open(featureSpecFromState(m.spec), AnomalyEstimator.fromState(m.anomaly), patterns) : null;
   }
 
   process(batch: Batch, out: Output): Promise<void> | undefined {
@@ -125,14 +128,16 @@ export class ScoreRunner {
     const spec = featureSpecFromConfig(this.config.features);
     const X = await spec.fitTransform(fitSet.map((e) => e.obs));
     const estimator = await this.fitEstimator(X);
+    const patterns = await this.fitPatternReference(warmupMeans(fitSet, X));
     const m = modelState(this.stores);
     m.spec = spec.toState();
     m.anomaly = estimator.toState();
+    m.pattern_anomaly = patterns?.toState() ?? null;
     m.model_version = 1;
     m.since_fit = 0;
     this.stores.reservoir.set('rows', newReservoir(this.settings.reservoir, X.cols));
     this.stores.waiting.clear();
-    this.live = this.open(spec, estimator);
+    this.live = this.open(spec, estimator, patterns);
     await this.scoreRows(fitSet, X, out, false);
     if (rest.length > 0) await this.scoreBatch(rest, out);
   }
@@ -215,9 +220,11 @@ export class ScoreRunner {
     const n = pending.length;
     if (n === 0) return;
     Z.set(means.subarray(0, n * d), n * d);
-    const scores = await this.score(matrix(2 * n, d, Z.subarray(0, 2 * n * d)));
-    const { spec, estimator } = this.live!;
-    const modelVersion = modelState(this.stores).model_version;
+    const { spec, estimator, patterns, key } = this.live!;
+    const m = modelState(this.stores);
+    const scores = await this.score(estimator, key, m.anomaly!, matrix(n, d, Z.subarray(0, n * d)));
+    const patternScores = patterns ? await this.score(patterns, `${key}/patterns`, m.pattern_anomaly!, matrix(n, d, Z.subarray(n * d, 2 * n * d))) : null;
+    const modelVersion = m.model_version;
     for (let i = 0; i < n; i++) {
       const { item, layer, detail } = pending[i]!;
       const o = item.obs;
@@ -231,7 +238,7 @@ export class ScoreRunner {
         rarity: scores.rarity[i]!,
         distance: scores.distance[i]!,
         isolation: scores.isolation[i]!,
-        pattern_anomaly: scores.anomaly[n + i]!,
+        pattern_anomaly: patternScores ? patternScores.anomaly[i]! : null,
         reflexivity: detail.value,
         r_text: detail.r_text,
         r_dyn: detail.r_dyn,
@@ -247,20 +254,25 @@ export class ScoreRunner {
   }
 
   /** Â of every row of Z: in the pool's workers when there is a pool (=== the main thread's numbers). */
-  private score(Z: Matrix): Promise<RowScores> | RowScores {
-    const { estimator, key } = this.live!;
-    if (this.pool) return this.pool.scoreRows({ key, state: modelState(this.stores).anomaly! }, Z);
+  private score(estimator: AnomalyEstimator, key: string, state: AnomalyState, Z: Matrix): Promise<RowScores> | RowScores {
+    if (this.pool) return this.pool.scoreRows({ key, state }, Z);
     return estimator.batchScore(Z);
   }
 
   /** The anomaly model refitted on the reservoir; the feature spec stays (pattern states stay comparable). */
   private async refit(): Promise<void> {
     const estimator = await this.fitEstimator(reservoirMatrix(this.stores.reservoir.get('rows')!));
+    const patterns = await this.fitPatternReference(patternMeans(this.stores.patterns.entries(), estimator.dim));
     const m = modelState(this.stores);
     m.anomaly = estimator.toState();
+    m.pattern_anomaly = patterns?.toState() ?? null;
     m.model_version++;
     m.since_fit = 0;
-    this.live = this.open(this.live!.spec, estimator);
+    this.live = this.open(this.live!.spec, estimator, patterns);
+  }
+
+  private fitPatternReference(means: Matrix): Promise<AnomalyEstimator | null> {
+    return fitPatternReference(means, this.config.metrics.anomaly, this.pool ? { executor: this.pool.executor } : {});
   }
 
   private async fitEstimator(X: Matrix): Promise<AnomalyEstimator> {
@@ -269,8 +281,8 @@ export class ScoreRunner {
     return estimator;
   }
 
-  private open(spec: FeatureSpec, estimator: AnomalyEstimator): LiveModel {
-    return { spec, estimator, key: `model-${++this.generation}` };
+  private open(spec: FeatureSpec, estimator: AnomalyEstimator, patterns: AnomalyEstimator | null): LiveModel {
+    return { spec, estimator, patterns, key: `model-${++this.generation}` };
   }
 
   private reject(out: Output, record: unknown, ts: number, error: string): void {
@@ -278,6 +290,18 @@ export class ScoreRunner {
     out.push(invalid, ts, null, 'invalid');
     this.counters.invalid.inc();
   }
+}
+
+/** The warmup set's patterns' mean rows (the stores' pattern states start after the first fit). */
+function warmupMeans(fitSet: readonly TimedObservation[], X: Matrix): Matrix {
+  const sums = new Map<string, { sum: Float64Array; count: number }>();
+  fitSet.forEach((e, k) => {
+    let p = sums.get(e.obs.pattern_id);
+    if (!p) sums.set(e.obs.pattern_id, (p = { sum: new Float64Array(X.cols), count: 0 }));
+    for (let j = 0; j < X.cols; j++) p.sum[j] += X.data[k * X.cols + j]!;
+    p.count++;
+  });
+  return patternMeans(sums.entries(), X.cols);
 }
 
 function newPattern(reflexivity: ReflexivityEstimator, d: number, o: Observation): PatternState {

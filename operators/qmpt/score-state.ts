@@ -13,15 +13,18 @@ import type { OperatorContext } from '../../engine/operator.ts';
 import type { StateStore } from '../../engine/state.ts';
 import type { FeatureSpecState } from '../../qmpt/features/base.ts';
 import { matrix } from '../../qmpt/matrix.ts';
-import type { AnomalyState } from '../../qmpt/metrics/anomaly.ts';
+import { AnomalyEstimator, type AnomalyState } from '../../qmpt/metrics/anomaly.ts';
+import type { ChunkExecutor } from '../../qmpt/metrics/density/executor.ts';
 import type { ReflexivityState } from '../../qmpt/metrics/reflexivity.ts';
 import { Rng } from '../../qmpt/random.ts';
-import type { Matrix, Observation } from '../../qmpt/types.ts';
+import type { AnomalyConfig, Matrix, Observation } from '../../qmpt/types.ts';
 
 export interface ModelState {
   /** Null until the first fit. */
   spec: FeatureSpecState | null;
   anomaly: AnomalyState | null;
+  /** The pattern reference: fitted on the patterns' mean rows at each fit; null while there were too few. */
+  pattern_anomaly: AnomalyState | null;
   /** 0 before the first fit, 1 after it, +1 per refit. */
   model_version: number;
   /** Rows offered to the reservoir so far (Algorithm R's index). */
@@ -69,7 +72,7 @@ export function scoreStores(ctx: OperatorContext): ScoreStores {
 /** The model entry, created empty on first use (a store entry is the live object: checkpoints snapshot it as it is). */
 export function modelState(stores: ScoreStores): ModelState {
   let m = stores.model.get('model');
-  if (!m) stores.model.set('model', (m = { spec: null, anomaly: null, model_version: 0, seen: 0, since_fit: 0, arrivals: 0 }));
+  if (!m) stores.model.set('model', (m = { spec: null, anomaly: null, pattern_anomaly: null, model_version: 0, seen: 0, since_fit: 0, arrivals: 0 }));
   return m;
 }
 
@@ -95,6 +98,30 @@ export function offerRow(r: ReservoirState, row: Float64Array, index: number, se
 /** The reservoir's rows as a matrix of their own (a copy: the reservoir keeps changing, a model fitted on it must not). */
 export function reservoirMatrix(r: ReservoirState): Matrix {
   return matrix(r.filled, r.dim, r.rows.slice(0, r.filled * r.dim));
+}
+
+/**
+ * The patterns' mean rows x_Ψ = sum / count, in pattern_id order (a function
+ * of the state alone, so a restored run refits on the same matrix).
+ */
+export function patternMeans(patterns: Iterable<[string, Pick<PatternState, 'sum' | 'count'>]>, dim: number): Matrix {
+  const sorted = [...patterns].filter(([, p]) => p.count > 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const X = matrix(sorted.length, dim);
+  sorted.forEach(([, p], i) => {
+    for (let j = 0; j < dim; j++) X.data[i * dim + j] = p.sum[j]! / p.count;
+  });
+  return X;
+}
+
+/**
+ * The pattern reference on the patterns' mean rows (docs/QMPT.md §3.3), or
+ * null with fewer patterns than columns + 2 (a covariance of full rank and
+ * one row to spare); a few dozen patterns try no more components than rows.
+ */
+export async function fitPatternReference(means: Matrix, config: AnomalyConfig, options: { executor?: ChunkExecutor }): Promise<AnomalyEstimator | null> {
+  if (means.rows < means.cols + 2) return null;
+  const components = { min: config.gmm.components.min, max: Math.min(config.gmm.components.max, means.rows) };
+  return AnomalyEstimator.fit(means, { ...config, gmm: { ...config.gmm, components } }, options);
 }
 
 /** (timestamp, obs_id) order, obs_ids by UTF-16 code units (as ReflexivityEstimator takes them). */

@@ -14,7 +14,8 @@ import { patternFeatures } from '../../../qmpt/features/pattern-features.ts';
 import { featureSpecFromState } from '../../../qmpt/features/registry.ts';
 import { AnomalyEstimator } from '../../../qmpt/metrics/anomaly.ts';
 import { ReflexivityEstimator } from '../../../qmpt/metrics/reflexivity.ts';
-import { loadConfig } from '../../../qmpt/config/loader.ts';
+import { loadConfig, parseConfig } from '../../../qmpt/config/loader.ts';
+import { matrix } from '../../../qmpt/matrix.ts';
 import type { Observation } from '../../../qmpt/types.ts';
 import { schemas } from '../../streams/connectors/helpers.ts';
 import { parseTopology } from '../../../topologies/validate.ts';
@@ -26,6 +27,7 @@ const CONFIG = {
   metrics: { anomaly: { gmm: { components: { min: 1, max: 2 } }, isolation: { trees: 50, sample_size: 64 } } },
 };
 const WARMUP = 128;
+const CONFIG_LOADED = parseConfig(CONFIG, 'test config');
 const REFIT = 150;
 const { observations: STREAM } = generateObservations({ seed: 7, patterns: 80, anomalous: 4, reflexive: 10 });
 
@@ -88,11 +90,12 @@ test('warmup: nothing before the warmup-th observation, then the waiting ones sc
   assert.match(first.anomaly_version, /^anomaly\.v1#[0-9a-f]{8}$/);
   assert.match(first.reflexivity_version, /^reflexivity\.v1#[0-9a-f]{8}$/);
   for (const s of scores(d)) {
-    for (const k of ['anomaly', 'rarity', 'distance', 'isolation', 'pattern_anomaly'] as const) assert.ok(s[k] >= 0 && s[k] <= 1, `${s.obs_id} ${k} = ${s[k]}`);
+    for (const k of ['anomaly', 'rarity', 'distance', 'isolation'] as const) assert.ok(s[k] >= 0 && s[k] <= 1, `${s.obs_id} ${k} = ${s[k]}`);
+    assert.ok(s.pattern_anomaly !== null && s.pattern_anomaly >= 0 && s.pattern_anomaly <= 1, `${s.obs_id} pattern_anomaly = ${s.pattern_anomaly}`);
   }
 });
 
-test('the scores agree with the library: Â of the row and of the pattern mean, R̂_norm as the batch form over the pattern', async () => {
+test('the scores agree with the library: Â of the row, Â of the pattern mean under the pattern reference, R̂_norm as the batch form over the pattern', async () => {
   const d = await run({ refit_every: 0 });
   const out = scores(d);
   assert.is(out.length, STREAM.length);
@@ -104,12 +107,20 @@ test('the scores agree with the library: Â of the row and of the pattern mean, 
   out.forEach((s, i) => {
     assert.equal([s.anomaly, s.rarity, s.distance, s.isolation], [rows.anomaly[i], rows.rarity[i], rows.distance[i], rows.isolation[i]], s.obs_id);
   });
+  // the pattern reference: fitted on the warmup set's patterns' mean rows, in pattern_id order
+  const warmupMeans = patternFeatures(STREAM.slice(0, WARMUP), matrix(WARMUP, X.cols, X.data.slice(0, WARMUP * X.cols)));
+  const ids = [...warmupMeans.keys()].sort();
+  const reference = matrix(ids.length, X.cols);
+  ids.forEach((id, i) => reference.data.set(warmupMeans.get(id)!, i * X.cols));
+  const anomaly = CONFIG_LOADED.metrics.anomaly;
+  const patternEstimator = await AnomalyEstimator.fit(reference, { ...anomaly, gmm: { ...anomaly.gmm, components: { min: 1, max: Math.min(2, ids.length) } } });
+  assert.equal(AnomalyEstimator.fromState(m.pattern_anomaly!).toState(), patternEstimator.toState(), 'the pattern reference of the warmup set');
   // a pattern's last score: Â(x_Ψ) of the mean of all its rows, R̂_norm of all its observations (feature rows as vectors)
   const means = patternFeatures(STREAM, X);
   const reflexivity = new ReflexivityEstimator(loadConfig('metrics_default').metrics.reflexivity);
   const last = new Map(out.map((s) => [s.pattern_id, s]));
   for (const [id, s] of last) {
-    assert.is(s.pattern_anomaly, estimator.score(means.get(id)!).anomaly, `${id} pattern_anomaly`);
+    assert.is(s.pattern_anomaly, patternEstimator.score(means.get(id)!).anomaly, `${id} pattern_anomaly`);
     const members = STREAM.map((o, i) => [o, i] as const).filter(([o]) => o.pattern_id === id);
     const r = reflexivity.scoreDetailed(members.map(([o]) => o), members.map(([, i]) => X.data.subarray(i * X.cols, (i + 1) * X.cols)));
     assert.equal([s.reflexivity, s.r_text, s.r_dyn, s.degraded], [r.value, r.r_text, r.r_dyn, r.degraded], `${id} reflexivity`);
@@ -119,7 +130,7 @@ test('the scores agree with the library: Â of the row and of the pattern mean, 
   for (const s of out) {
     if (seen.has(s.pattern_id)) continue;
     seen.add(s.pattern_id);
-    assert.is(s.pattern_anomaly, s.anomaly, `${s.obs_id}: the mean of one row is the row`);
+    assert.is(s.pattern_anomaly, patternEstimator.score(X.data.subarray(STREAM.findIndex((o) => o.obs_id === s.obs_id) * X.cols).subarray(0, X.cols)).anomaly, `${s.obs_id}: the mean of one row is the row`);
     assert.is(s.r_dyn, null);
     assert.ok(s.degraded);
   }
@@ -146,7 +157,7 @@ test('planted anomalies (generateObservations) get higher Â than ordinary obser
   // a pattern's last record holds Â(x_Ψ) over all its observations: the planted patterns rank high (x_Ψ of an
   // ordinary pattern may still sit between the observation clusters: Â(x_Ψ) is noisier than the observations')
   const last = [...new Map(out.map((s) => [s.pattern_id, s])).values()];
-  const p = auc(last.filter(isPlanted).map((s) => s.pattern_anomaly), last.filter((s) => !isPlanted(s)).map((s) => s.pattern_anomaly));
+  const p = auc(last.filter(isPlanted).map((s) => s.pattern_anomaly!), last.filter((s) => !isPlanted(s)).map((s) => s.pattern_anomaly!));
   assert.ok(p > 0.9, `pattern AUC ${p}`);
 });
 
