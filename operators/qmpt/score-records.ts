@@ -6,22 +6,13 @@
  */
 import { MaasflowError } from '../../engine/errors.ts';
 import { validateObservation } from '../../qmpt/data/models.ts';
+import type { ScoredObservationRow } from '../../qmpt/pipeline/score.ts';
 import type { FeaturesConfig, Observation } from '../../qmpt/types.ts';
 
 /** One scored observation: the `out` port's record (and a row of the qmpt_scores table). */
-export interface QmptScore {
-  obs_id: string;
-  pattern_id: string;
+export interface QmptScore extends Omit<ScoredObservationRow, 'layer_id'> {
   /** The observation's layer_id, else the first one its pattern named, else null. */
   layer_id: string | null;
-  /** The observation's own timestamp (seconds). */
-  timestamp: number;
-  modality: string;
-  /** Â of the observation's feature row and its components (docs/QMPT.md §3). */
-  anomaly: number;
-  rarity: number;
-  distance: number;
-  isolation: number;
   /**
    * Â of x_Ψ, the mean feature row of the pattern's observations so far (this
    * one included), under the pattern reference fitted on the patterns' mean

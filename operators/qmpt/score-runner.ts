@@ -18,6 +18,7 @@ import { featureSpecFromConfig, featureSpecFromState } from '../../qmpt/features
 import { matrix } from '../../qmpt/matrix.ts';
 import { AnomalyEstimator, type AnomalyState } from '../../qmpt/metrics/anomaly.ts';
 import { ReflexivityEstimator, type ReflexivityDetail } from '../../qmpt/metrics/reflexivity.ts';
+import { observationScore } from '../../qmpt/pipeline/score.ts';
 import { Rng } from '../../qmpt/random.ts';
 import type { Matrix, Observation, QmptConfig } from '../../qmpt/types.ts';
 import type { QmptPool, RowScores } from './pool.ts';
@@ -229,15 +230,7 @@ export class ScoreRunner {
       const { item, layer, detail } = pending[i]!;
       const o = item.obs;
       const record: QmptScore = {
-        obs_id: o.obs_id,
-        pattern_id: o.pattern_id,
-        layer_id: layer,
-        timestamp: o.timestamp,
-        modality: o.modality,
-        anomaly: scores.anomaly[i]!,
-        rarity: scores.rarity[i]!,
-        distance: scores.distance[i]!,
-        isolation: scores.isolation[i]!,
+        ...observationScore(o, layer, scores, i),
         pattern_anomaly: patternScores ? patternScores.anomaly[i]! : null,
         reflexivity: detail.value,
         r_text: detail.r_text,

@@ -168,7 +168,7 @@ export async function scoreObservations(observations: readonly Observation[], co
     }
   }
 
-  const observationScores = obs.map((o, k) => scoreRow(o, layerOf.get(o.pattern_id)!, obsScores, k));
+  const observationScores = obs.map((o, k) => observationScore(o, layerOf.get(o.pattern_id)!, obsScores, k));
   const layers = measureLayers(observationScores, patterns, config);
   const threshold = config.metrics.anomaly.threshold;
   let anomalousObs = 0;
@@ -240,11 +240,12 @@ function definedOnly(values: Record<string, number | null>): Record<string, numb
   return out;
 }
 
-function scoreRow(o: Observation, layerId: string, s: AnomalyScores, k: number): ScoredObservationRow {
+/** Row k of `s` as the score of observation `o` in layer `layer` (the batch pipeline and the stream decide the layer differently). */
+export function observationScore<L extends string | null>(o: Observation, layer: L, s: Pick<AnomalyScores, 'anomaly' | 'rarity' | 'distance' | 'isolation'>, k: number): Omit<ScoredObservationRow, 'layer_id'> & { layer_id: L } {
   return {
     obs_id: o.obs_id,
     pattern_id: o.pattern_id,
-    layer_id: layerId,
+    layer_id: layer,
     timestamp: o.timestamp,
     modality: o.modality,
     anomaly: s.anomaly[k]!,
