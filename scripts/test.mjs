@@ -38,11 +38,32 @@ const started = Date.now();
 // sequential sum. TEST_JOBS=1 runs them one by one.
 const jobs = Math.max(1, Number(process.env.TEST_JOBS ?? 2));
 
-/** One file in its own process under c8: a crash or a leaked handle stays contained; c8 merges coverage. */
-function runFile(file) {
+// The QMPT library's tests are many small files of pure computation whose time is mostly the
+// process start (tsx, c8: ~8 s each here): they run one process per folder (scripts/test-group.mjs).
+const GROUPED = path.join(root, 'test', 'qmpt') + path.sep;
+
+/** Test units: a file, or the files of one folder under test/qmpt/ (each unit: [label, files]). */
+function units(list) {
+  const out = [];
+  const groups = new Map();
+  for (const file of list) {
+    if (!file.startsWith(GROUPED)) {
+      out.push([file, [file]]);
+      continue;
+    }
+    const dir = path.dirname(file) + path.sep;
+    if (!groups.has(dir)) out.push([dir, (groups.set(dir, []), groups.get(dir))]);
+    groups.get(dir).push(file);
+  }
+  return out;
+}
+
+/** One unit in its own process under c8: a crash or a leaked handle stays contained; c8 merges coverage. */
+function runFile([file, members]) {
   const t0 = Date.now();
+  const command = members.length === 1 ? [members[0]] : [path.join(root, 'scripts', 'test-group.mjs'), ...members];
   return new Promise((resolve) => {
-    const child = spawn(bin('c8'), ['--clean=false', '--reporter=none', process.execPath, '--import', 'tsx', file], {
+    const child = spawn(bin('c8'), ['--clean=false', '--reporter=none', process.execPath, '--import', 'tsx', ...command], {
       cwd: root,
       env: { ...process.env, FORCE_COLOR: '0', MAASFLOW_LOG_LEVEL: process.env.MAASFLOW_LOG_LEVEL ?? 'silent' },
     });
@@ -61,11 +82,11 @@ function record({ file, status, out, secs }) {
   if (status !== 0 && fileFailed === 0) fileFailed = 1; // crashed before or after its tests
   passed += ok;
   failed += fileFailed;
-  console.log(`${fileFailed ? 'FAIL' : 'ok  '} ${rel} (${ok}/${Math.max(total, ok + fileFailed)}, ${secs.toFixed(1)}s)`);
+  console.log(`${fileFailed ? 'FAIL' : 'ok  '} ${rel}${file.endsWith(path.sep) ? path.sep + '*' : ''} (${ok}/${Math.max(total, ok + fileFailed)}, ${secs.toFixed(1)}s)`);
   if (fileFailed) console.log(out.split('\n').map((l) => `    ${l}`).join('\n'));
 }
 
-const queue = [...files];
+const queue = units(files);
 await Promise.all(
   Array.from({ length: jobs }, async () => {
     for (let file = queue.shift(); file !== undefined; file = queue.shift()) record(await runFile(file));

@@ -16,7 +16,7 @@ const auction = {
 };
 
 test('the shipped registry loads', () => {
-  assert.equal(registry.subjects(), ['demo.Reading', 'maas.PipelineRunEvent', 'nexmark.Auction', 'nexmark.Bid', 'nexmark.Person']);
+  assert.equal(registry.subjects(), ['demo.Reading', 'maas.PipelineRunEvent', 'nexmark.Auction', 'nexmark.Bid', 'nexmark.Person', 'qmpt.Observation']);
   assert.equal(registry.schemas().map((s) => [s.id, s.subject, s.version, s.file]), [
     [1, 'nexmark.Person', 1, 'nexmark/Person.v1.avsc'],
     [2, 'nexmark.Auction', 1, 'nexmark/Auction.v1.avsc'],
@@ -24,6 +24,7 @@ test('the shipped registry loads', () => {
     [4, 'demo.Reading', 1, 'demo/Reading.v1.avsc'],
     [5, 'demo.Reading', 2, 'demo/Reading.v2.avsc'],
     [6, 'maas.PipelineRunEvent', 1, 'maas/PipelineRunEvent.v1.avsc'],
+    [7, 'qmpt.Observation', 1, 'qmpt/Observation.v1.avsc'],
   ]);
   assert.ok(registry.has('nexmark.Bid'));
   assert.not.ok(registry.has('nexmark.Bidd'));
